@@ -1,0 +1,1 @@
+//! The `systemd` runtime: nix-build, network namespaces, units over D-Bus.

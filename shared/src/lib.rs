@@ -1,0 +1,4 @@
+//! Types both the `dogebox` CLI and `dogeboxd` must agree on: pup manifests and
+//! source indexes with their validation, and the `/v1` wire types.
+
+pub mod wire;
