@@ -1,0 +1,584 @@
+//! Pups: the lifecycle (install, start, stop, restart, uninstall, purge), recovery
+//! after a crash, and how a pup looks to clients.
+
+pub mod alloc;
+pub mod copy;
+pub mod record;
+pub mod resolve;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dogebox_shared::hash::sha256_hex;
+use dogebox_shared::manifest::Manifest;
+use dogebox_shared::wire::{CHANGE_PUP, CHANGE_PUP_PURGED, Installation, PupView, RunStatus, SourceView, WebUi};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::jobs::JobCtx;
+use crate::jobs::bus::{Bus, now_ms};
+use crate::runtime::{PupSpec, Runtime, RuntimeError, ServiceSpec, WebUiSpec};
+use crate::sources::OfferedPup;
+use crate::store::{Store, StoreError};
+use record::PupRecord;
+pub use resolve::{ResolveError, resolve_ref};
+
+/// dogeboxd's broken reasons (pups.md §3.8), plus `install_interrupted`.
+pub mod reason {
+    pub const DOWNLOAD_FAILED: &str = "download_failed";
+    pub const NIX_FILE_MISSING: &str = "nix_file_missing";
+    pub const NIX_HASH_MISMATCH: &str = "nix_hash_mismatch";
+    pub const NIX_APPLY_FAILED: &str = "nix_apply_failed";
+    pub const STORAGE_CREATION_FAILED: &str = "storage_creation_failed";
+    pub const ENABLE_FAILED: &str = "enable_failed";
+    pub const STATE_UPDATE_FAILED: &str = "state_update_failed";
+    /// Ours: the daemon died during the install (dogeboxd says download_failed).
+    pub const INSTALL_INTERRUPTED: &str = "install_interrupted";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PupError {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("{0}")]
+    Conflict(String),
+    /// A lifecycle step failed; the pup is left broken with `reason`.
+    #[error("{message}")]
+    Step { reason: &'static str, message: String },
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn step_err(reason: &'static str) -> impl FnOnce(String) -> PupError {
+    move |message| PupError::Step { reason, message }
+}
+
+/// Everything an install needs, decided before the job is queued.
+#[derive(Debug, Clone)]
+pub struct InstallPlan {
+    pub source: SourceView,
+    pub offer: OfferedPup,
+    /// A broken or uninstalled record of the same pup: reinstalled in place, keeping its
+    /// id, address and storage.
+    pub existing: Option<PupRecord>,
+}
+
+pub struct Pups {
+    pub cfg: Arc<Config>,
+    store: Arc<Store>,
+    bus: Arc<Bus>,
+    runtime: Arc<dyn Runtime>,
+}
+
+impl Pups {
+    pub fn new(cfg: Arc<Config>, store: Arc<Store>, bus: Arc<Bus>, runtime: Arc<dyn Runtime>) -> Self {
+        Pups { cfg, store, bus, runtime }
+    }
+
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.runtime
+    }
+
+    /// The runtime's view of a pup record.
+    pub fn spec(&self, rec: &PupRecord) -> PupSpec {
+        let cfg = &self.cfg;
+        let source_dir = cfg.pup_dir(&rec.id);
+        let mut env = BTreeMap::new();
+        env.insert("DBX_PUP_ID".to_string(), rec.id.clone());
+        env.insert("DBX_PUP_IP".to_string(), rec.ip.to_string());
+        env.insert("DBX_HOST".to_string(), cfg.network.host_ip().to_string());
+        // dogeboxd's internal router port; the router itself comes with the web API.
+        env.insert("DBX_PORT".to_string(), "80".to_string());
+        PupSpec {
+            id: rec.id.clone(),
+            ip: rec.ip,
+            host_ip: cfg.network.host_ip(),
+            nix_file: source_dir.join(rec.manifest.nix_file()),
+            source_dir,
+            storage_dir: cfg.storage_dir(&rec.id),
+            build_dir: cfg.build_dir(&rec.id),
+            log_file: cfg.log_file(&rec.id),
+            services: rec
+                .manifest
+                .services()
+                .iter()
+                .map(|s| ServiceSpec {
+                    name: s.name().to_string(),
+                    exec: s.exec().to_string(),
+                    cwd: s.cwd().to_string(),
+                    env: s.env().clone(),
+                })
+                .collect(),
+            env,
+            web_uis: rec
+                .web_uis
+                .iter()
+                .map(|w| WebUiSpec { name: w.name.clone(), host_port: w.port, internal_port: w.internal })
+                .collect(),
+        }
+    }
+
+    fn save(&self, rec: &PupRecord) -> Result<(), PupError> {
+        self.store.put_pup(rec)?;
+        Ok(())
+    }
+
+    /// Persist and tell watchers.
+    async fn publish(&self, rec: &PupRecord) -> Result<(), PupError> {
+        self.save(rec)?;
+        let view = self.view(rec).await;
+        self.bus.emit("internal", CHANGE_PUP, "", &view);
+        Ok(())
+    }
+
+    pub async fn view(&self, rec: &PupRecord) -> PupView {
+        let storage = self.cfg.storage_dir(&rec.id).display().to_string();
+        if matches!(rec.installation, Installation::Uninstalled | Installation::Purging) {
+            return rec.view(RunStatus::Stopped, Vec::new(), storage);
+        }
+        match self.runtime.status(&self.spec(rec)).await {
+            Ok(st) => rec.view(st.status, st.services, storage),
+            Err(e) => {
+                tracing::warn!(pup = %rec.id, error = %e, "cannot read pup status");
+                rec.view(RunStatus::Stopped, Vec::new(), storage)
+            }
+        }
+    }
+
+    pub async fn views(&self) -> Result<Vec<PupView>, PupError> {
+        let recs = self.store.pups()?;
+        let mut out = Vec::with_capacity(recs.len());
+        for rec in &recs {
+            out.push(self.view(rec).await);
+        }
+        Ok(out)
+    }
+
+    pub fn records(&self) -> Result<Vec<PupRecord>, PupError> {
+        Ok(self.store.pups()?)
+    }
+
+    pub fn record(&self, id: &str) -> Result<PupRecord, PupError> {
+        self.store.pup(id)?.ok_or_else(|| PupError::Conflict(format!("pup {id} no longer exists")))
+    }
+
+    // ----- install -----
+
+    pub async fn install(&self, ctx: &JobCtx, plan: InstallPlan) -> Result<serde_json::Value, PupError> {
+        let mut rec = self.begin_install(ctx, &plan).await?;
+        ctx.set_pup(&rec.id, &rec.name);
+        match self.install_steps(ctx, &plan, &mut rec).await {
+            Ok(()) => {
+                rec.installation = Installation::Ready;
+                rec.enabled = true;
+                rec.broken_reason = None;
+                rec.broken_message = None;
+                rec.storage_is_new = false;
+                self.publish(&rec).await?;
+                ctx.step("done", 100, &format!("{} {} is running", rec.name, rec.version));
+                Ok(json!({ "pupId": rec.id }))
+            }
+            Err(err) => {
+                let (reason, message) = match &err {
+                    PupError::Step { reason, message } => (*reason, message.clone()),
+                    other => (reason::STATE_UPDATE_FAILED, other.to_string()),
+                };
+                ctx.step("cleanup", 99, "removing what the install made");
+                self.clean_failed_install(&rec).await;
+                rec.installation = Installation::Broken;
+                rec.enabled = false;
+                rec.broken_reason = Some(reason.to_string());
+                rec.broken_message = Some(message.clone());
+                rec.storage_is_new = false;
+                rec.web_uis.clear();
+                self.publish(&rec).await?;
+                Err(PupError::Step { reason, message })
+            }
+        }
+    }
+
+    /// Create (or reset) the record in `installing`, with an address and web UI ports.
+    async fn begin_install(&self, ctx: &JobCtx, plan: &InstallPlan) -> Result<PupRecord, PupError> {
+        ctx.step("resolve", 5, &format!("installing {} {} from {}", plan.offer.name, plan.offer.version, plan.source.name));
+        let all = self.store.pups()?;
+        let others: Vec<PupRecord> = all.iter().filter(|p| plan.existing.as_ref().is_none_or(|e| e.id != p.id)).cloned().collect();
+        let web_exposes: Vec<_> = plan.offer.manifest.exposes().iter().filter(|e| e.web_ui()).collect();
+        let ports = alloc::free_ports(&others, web_exposes.len())
+            .ok_or_else(|| PupError::Conflict("no free host port ≥ 10000 is left for the web UI".into()))?;
+        let web_uis = web_exposes
+            .iter()
+            .zip(ports)
+            .map(|(e, port)| WebUi { name: e.name().to_string(), port, internal: e.port() })
+            .collect();
+        let rec = match &plan.existing {
+            Some(old) => PupRecord {
+                version: plan.offer.version.clone(),
+                source: plan.source.to_ref(),
+                location: plan.offer.dir.display().to_string(),
+                installation: Installation::Installing,
+                broken_reason: None,
+                broken_message: None,
+                enabled: false,
+                web_uis,
+                manifest: plan.offer.manifest.clone(),
+                installed_at: now_ms(),
+                storage_is_new: false,
+                ..old.clone()
+            },
+            None => {
+                let ip = alloc::next_ip(&self.cfg.network, &others).ok_or_else(|| {
+                    PupError::Conflict(format!("the pup network {} has no free address left", self.cfg.network))
+                })?;
+                PupRecord {
+                    id: crate::jobs::new_id(),
+                    name: plan.offer.name.clone(),
+                    version: plan.offer.version.clone(),
+                    source: plan.source.to_ref(),
+                    location: plan.offer.dir.display().to_string(),
+                    installation: Installation::Installing,
+                    broken_reason: None,
+                    broken_message: None,
+                    enabled: false,
+                    ip,
+                    web_uis,
+                    manifest: plan.offer.manifest.clone(),
+                    installed_at: now_ms(),
+                    storage_is_new: false,
+                }
+            }
+        };
+        self.publish(&rec).await?;
+        Ok(rec)
+    }
+
+    async fn install_steps(&self, ctx: &JobCtx, plan: &InstallPlan, rec: &mut PupRecord) -> Result<(), PupError> {
+        // copy
+        ctx.step("copy", 15, &format!("copying {}", plan.offer.dir.display()));
+        let dest = self.cfg.pup_dir(&rec.id);
+        self.copy_source(&plan.offer.dir, &dest).map_err(step_err(reason::DOWNLOAD_FAILED))?;
+        // Re-read what was copied: the files on disk are what gets built.
+        let manifest = Manifest::load_dir(&dest).map_err(|e| PupError::Step { reason: reason::DOWNLOAD_FAILED, message: e.to_string() })?;
+        if manifest.name() != rec.name {
+            return Err(PupError::Step {
+                reason: reason::DOWNLOAD_FAILED,
+                message: format!("the pup folder changed while it was copied: it is now {:?}", manifest.name()),
+            });
+        }
+        rec.manifest = manifest;
+        self.save(rec)?;
+
+        // verify
+        ctx.step("verify", 25, "checking nixFileSha256");
+        let nix_path = dest.join(rec.manifest.nix_file());
+        let bytes = std::fs::read(&nix_path).map_err(|e| PupError::Step {
+            reason: reason::NIX_FILE_MISSING,
+            message: format!("nix file {} cannot be read: {e}", rec.manifest.nix_file()),
+        })?;
+        let actual = sha256_hex(&bytes);
+        let expected = rec.manifest.nix_file_sha256();
+        if actual != expected {
+            return Err(PupError::Step {
+                reason: reason::NIX_HASH_MISMATCH,
+                message: format!(
+                    "nix file {} has sha256 {actual}, but the manifest's nixFileSha256 is {expected}",
+                    rec.manifest.nix_file()
+                ),
+            });
+        }
+
+        // build
+        ctx.step("build", 30, "building with nix-build");
+        let spec = self.spec(rec);
+        let sink = |line: &str| ctx.log(line);
+        self.runtime.build(&spec, &sink).await.map_err(|e| PupError::Step { reason: reason::NIX_APPLY_FAILED, message: e.to_string() })?;
+
+        // storage
+        ctx.step("storage", 75, "creating storage");
+        self.create_storage(rec).map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
+        self.save(rec)?;
+
+        // units + start
+        ctx.step("network", 80, &format!("creating the pup network at {}", rec.ip));
+        self.runtime.create_network(&spec).await.map_err(|e| PupError::Step { reason: reason::ENABLE_FAILED, message: e.to_string() })?;
+        ctx.step("start", 85, "starting services");
+        self.runtime.start(&spec).await.map_err(|e| PupError::Step { reason: reason::ENABLE_FAILED, message: e.to_string() })?;
+        ctx.step("verify-running", 90, "waiting for every service to run");
+        self.wait_running(&spec).await.map_err(step_err(reason::ENABLE_FAILED))?;
+        Ok(())
+    }
+
+    fn copy_source(&self, from: &Path, dest: &Path) -> Result<(), String> {
+        let tmp_root = self.cfg.tmp_dir();
+        std::fs::create_dir_all(&tmp_root).map_err(|e| format!("creating {}: {e}", tmp_root.display()))?;
+        let tmp = tmp_root.join(format!("copy-{}", crate::jobs::new_id()));
+        let result = copy::copy_pup_dir(from, &tmp).map_err(|e| e.to_string()).and_then(|()| {
+            remove_dir_if_exists(dest)?;
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            }
+            std::fs::rename(&tmp, dest).map_err(|e| format!("moving the copy to {}: {e}", dest.display()))
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        result
+    }
+
+    fn create_storage(&self, rec: &mut PupRecord) -> Result<(), String> {
+        let dir = self.cfg.storage_dir(&rec.id);
+        let user = nix::unistd::User::from_name(&self.cfg.pup_user)
+            .map_err(|e| format!("looking up the pup user {}: {e}", self.cfg.pup_user))?
+            .ok_or_else(|| {
+                format!(
+                    "the pup user {:?} does not exist; create it (useradd --system --no-create-home {}) or pass --pup-user",
+                    self.cfg.pup_user, self.cfg.pup_user
+                )
+            })?;
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            rec.storage_is_new = true;
+        }
+        let dbx = dir.join(".dbx");
+        std::fs::create_dir_all(&dbx).map_err(|e| format!("creating {}: {e}", dbx.display()))?;
+        for d in [&dir, &dbx] {
+            nix::unistd::chown(d.as_path(), Some(user.uid), Some(user.gid))
+                .map_err(|e| format!("giving {} to {}: {e}", d.display(), self.cfg.pup_user))?;
+        }
+        let logs = self.cfg.log_file(&rec.id);
+        if let Some(parent) = logs.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Wait until every unit is active and has stayed so for a moment (a service that
+    /// crashes right after starting is caught here, not reported as running).
+    async fn wait_running(&self, spec: &PupSpec) -> Result<(), String> {
+        const SETTLE: Duration = Duration::from_millis(1500);
+        let deadline = Instant::now() + Duration::from_secs(self.cfg.start_timeout);
+        let mut running_since: Option<Instant> = None;
+        loop {
+            let st = self.runtime.status(spec).await.map_err(|e| e.to_string())?;
+            let crashed = st.services.iter().find(|s| s.active_state == "failed" || s.sub_state == "auto-restart");
+            if let Some(svc) = crashed {
+                return Err(format!(
+                    "service {} exited right after starting ({}/{}); last log lines:\n{}",
+                    svc.name,
+                    svc.active_state,
+                    svc.sub_state,
+                    log_tail(&spec.log_file, 20)
+                ));
+            }
+            if st.status == RunStatus::Running {
+                let since = *running_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= SETTLE {
+                    return Ok(());
+                }
+            } else {
+                running_since = None;
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "services did not reach running within {} s (status {}); last log lines:\n{}",
+                    self.cfg.start_timeout,
+                    st.status.as_str(),
+                    log_tail(&spec.log_file, 20)
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Undo what a failed or interrupted install made; the record itself stays.
+    async fn clean_failed_install(&self, rec: &PupRecord) {
+        if let Err(e) = self.runtime.destroy(&self.spec(rec)).await {
+            tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: runtime");
+        }
+        if let Err(e) = remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)) {
+            tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: source copy");
+        }
+        if rec.storage_is_new {
+            if let Err(e) = remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)) {
+                tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: storage");
+            }
+        }
+    }
+
+    // ----- start / stop -----
+
+    pub async fn start(&self, ctx: &JobCtx, id: &str) -> Result<serde_json::Value, PupError> {
+        let mut rec = self.record(id)?;
+        require_ready(&rec, "start")?;
+        rec.enabled = true;
+        self.publish(&rec).await?;
+        let spec = self.spec(&rec);
+        ctx.step("network", 20, &format!("preparing the pup network at {}", rec.ip));
+        self.runtime.create_network(&spec).await?;
+        ctx.step("start", 50, "starting services");
+        self.runtime.start(&spec).await?;
+        ctx.step("verify-running", 80, "waiting for every service to run");
+        if let Err(message) = self.wait_running(&spec).await {
+            // Do not leave a crash loop behind a failed start.
+            let _ = self.runtime.stop(&spec).await;
+            rec.enabled = false;
+            self.publish(&rec).await?;
+            return Err(PupError::Conflict(message));
+        }
+        self.publish(&rec).await?;
+        ctx.step("done", 100, &format!("{} is running", rec.name));
+        Ok(json!({ "pupId": rec.id }))
+    }
+
+    pub async fn stop(&self, ctx: &JobCtx, id: &str) -> Result<serde_json::Value, PupError> {
+        let mut rec = self.record(id)?;
+        require_ready(&rec, "stop")?;
+        rec.enabled = false;
+        self.save(&rec)?;
+        ctx.step("stop", 30, "stopping services");
+        self.runtime.stop(&self.spec(&rec)).await?;
+        self.publish(&rec).await?;
+        ctx.step("done", 100, &format!("{} is stopped", rec.name));
+        Ok(json!({ "pupId": rec.id }))
+    }
+
+    pub async fn restart(&self, ctx: &JobCtx, id: &str) -> Result<serde_json::Value, PupError> {
+        let rec = self.record(id)?;
+        require_ready(&rec, "restart")?;
+        ctx.step("stop", 10, "stopping services");
+        self.runtime.stop(&self.spec(&rec)).await?;
+        self.start(ctx, id).await
+    }
+
+    // ----- uninstall / purge -----
+
+    pub async fn uninstall(&self, ctx: &JobCtx, id: &str) -> Result<serde_json::Value, PupError> {
+        let mut rec = self.record(id)?;
+        if rec.installation == Installation::Uninstalled {
+            ctx.step("done", 100, &format!("{} is already uninstalled", rec.name));
+            return Ok(json!({ "pupId": rec.id }));
+        }
+        rec.installation = Installation::Uninstalling;
+        rec.enabled = false;
+        self.publish(&rec).await?;
+        ctx.step("stop", 30, "stopping and removing services");
+        self.finish_uninstall(&mut rec).await?;
+        ctx.step("done", 100, &format!("{} is uninstalled; its storage is kept", rec.name));
+        Ok(json!({ "pupId": rec.id }))
+    }
+
+    /// Idempotent: also finishes an uninstall a crash interrupted.
+    async fn finish_uninstall(&self, rec: &mut PupRecord) -> Result<(), PupError> {
+        self.runtime.destroy(&self.spec(rec)).await?;
+        remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)).map_err(PupError::Conflict)?;
+        rec.installation = Installation::Uninstalled;
+        rec.broken_reason = None;
+        rec.broken_message = None;
+        rec.web_uis.clear();
+        self.publish(rec).await
+    }
+
+    pub async fn purge(&self, ctx: &JobCtx, id: &str) -> Result<serde_json::Value, PupError> {
+        let mut rec = self.record(id)?;
+        require_purgeable(&rec)?;
+        rec.installation = Installation::Purging;
+        self.publish(&rec).await?;
+        ctx.step("purge", 50, "removing storage");
+        self.finish_purge(&rec)?;
+        ctx.step("done", 100, &format!("{} is purged", rec.name));
+        Ok(json!({ "pupId": rec.id }))
+    }
+
+    fn finish_purge(&self, rec: &PupRecord) -> Result<(), PupError> {
+        remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)).map_err(PupError::Conflict)?;
+        remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)).map_err(PupError::Conflict)?;
+        let _ = std::fs::remove_file(self.cfg.log_file(&rec.id));
+        self.store.delete_pup(&rec.id)?;
+        self.bus.emit("internal", CHANGE_PUP_PURGED, "", json!({ "pupId": rec.id }));
+        Ok(())
+    }
+
+    // ----- recovery -----
+
+    /// Bring every pup a dead daemon left mid-way to a state that says what happened.
+    /// Runs at start-up, after interrupted jobs were marked; idempotent.
+    pub async fn recover(&self) -> Result<(), PupError> {
+        for mut rec in self.store.pups()? {
+            match rec.installation {
+                Installation::Installing | Installation::Upgrading => {
+                    tracing::warn!(pup = %rec.id, "install was interrupted; cleaning up");
+                    self.clean_failed_install(&rec).await;
+                    rec.installation = Installation::Broken;
+                    rec.enabled = false;
+                    rec.broken_reason = Some(reason::INSTALL_INTERRUPTED.to_string());
+                    rec.broken_message = Some(
+                        "the daemon stopped during the install; what it had made was removed. Install it again, or uninstall it."
+                            .to_string(),
+                    );
+                    rec.storage_is_new = false;
+                    rec.web_uis.clear();
+                    self.publish(&rec).await?;
+                }
+                Installation::Uninstalling => {
+                    tracing::warn!(pup = %rec.id, "uninstall was interrupted; finishing it");
+                    self.finish_uninstall(&mut rec).await?;
+                }
+                Installation::Purging => {
+                    tracing::warn!(pup = %rec.id, "purge was interrupted; finishing it");
+                    self.finish_purge(&rec)?;
+                }
+                Installation::Ready | Installation::Broken | Installation::Uninstalled => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn require_ready(rec: &PupRecord, what: &str) -> Result<(), PupError> {
+    if rec.installation == Installation::Ready {
+        Ok(())
+    } else {
+        Err(PupError::Conflict(format!(
+            "cannot {what} {}: it is {}{}",
+            rec.name,
+            rec.installation.as_str(),
+            rec.broken_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        )))
+    }
+}
+
+pub fn require_purgeable(rec: &PupRecord) -> Result<(), PupError> {
+    if rec.installation == Installation::Uninstalled {
+        Ok(())
+    } else {
+        Err(PupError::Conflict(format!(
+            "cannot purge {}: it is {}; uninstall it first (dogebox pup uninstall {})",
+            rec.name,
+            rec.installation.as_str(),
+            &rec.id[..8.min(rec.id.len())]
+        )))
+    }
+}
+
+fn remove_dir_if_exists(dir: &Path) -> Result<(), String> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("removing {}: {e}", dir.display())),
+    }
+}
+
+/// The last `n` lines of a file, or a note that there is none.
+pub fn log_tail(path: &Path, n: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(_) => "(no log output)".to_string(),
+    }
+}

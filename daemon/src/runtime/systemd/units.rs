@@ -1,0 +1,279 @@
+//! Talking to the systemd manager over D-Bus: transient units, their state, stopping
+//! and clearing them. Nothing here knows about pups; `mod.rs` decides which units.
+//!
+//! State is read by polling with uncached proxies rather than through signals: a
+//! signal stream that nobody drains can stall the connection, and polling a few
+//! units every 50 ms for a few seconds is cheap.
+
+use std::time::Duration;
+
+use tokio::time::{Instant, sleep};
+use zbus::proxy::CacheProperties;
+use zbus::{Connection, OwnedObjectPath, OwnedVariant, Variant};
+use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
+
+use super::Scope;
+use crate::runtime::RuntimeError;
+
+const POLL: Duration = Duration::from_millis(50);
+const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
+
+/// One property of a transient unit, as StartTransientUnit takes it.
+pub(crate) type Prop = (String, OwnedVariant);
+
+/// Build a property from anything that converts to a D-Bus value.
+pub(crate) fn prop<'a>(name: &str, value: impl Into<Variant<'a>>) -> Result<Prop, RuntimeError> {
+    let v = OwnedVariant::try_from(value.into())
+        .map_err(|e| RuntimeError::Systemd(format!("property {name}: {e}")))?;
+    Ok((name.to_owned(), v))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnitState {
+    pub(crate) active: String,
+    pub(crate) sub: String,
+}
+
+impl UnitState {
+    /// Not running and not about to (inactive, failed, or gone).
+    pub(crate) fn is_down(&self) -> bool {
+        matches!(self.active.as_str(), "inactive" | "failed")
+    }
+}
+
+pub(crate) struct Systemd {
+    conn: Connection,
+    manager: ManagerProxy<'static>,
+}
+
+fn is_no_such_unit(e: &zbus::Error) -> bool {
+    matches!(e, zbus::Error::MethodError(name, _, _) if name.as_str() == NO_SUCH_UNIT)
+}
+
+impl Systemd {
+    pub(crate) async fn connect(scope: Scope) -> Result<Self, RuntimeError> {
+        let conn = match scope {
+            Scope::System => Connection::system().await,
+            Scope::User => {
+                if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+                    return Err(RuntimeError::Systemd(
+                        "user scope needs DBUS_SESSION_BUS_ADDRESS (the user manager's bus)".into(),
+                    ));
+                }
+                Connection::session().await
+            }
+        }
+        .map_err(|e| RuntimeError::Systemd(format!("connecting to the {scope:?} bus: {e}")))?;
+        // Uncached: the manager's properties are not used, so do not subscribe to them.
+        let manager = ManagerProxy::builder(&conn)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?;
+        Ok(Self { conn, manager })
+    }
+
+    async fn unit_proxy(&self, path: OwnedObjectPath) -> Result<UnitProxy<'static>, RuntimeError> {
+        Ok(UnitProxy::builder(&self.conn)
+            .path(path)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?)
+    }
+
+    /// The unit's state, or `None` when systemd has no such unit loaded.
+    /// Uses GetUnit (not LoadUnit) so asking never loads anything.
+    pub(crate) async fn state(&self, unit: &str) -> Result<Option<UnitState>, RuntimeError> {
+        // A unit can be garbage-collected between GetUnit and the property read:
+        // then the second GetUnit says it is gone.
+        for _ in 0..2 {
+            let path = match self.manager.get_unit(unit.to_owned()).await {
+                Ok(p) => p,
+                Err(e) if is_no_such_unit(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let proxy = self.unit_proxy(path).await?;
+            match (proxy.active_state().await, proxy.sub_state().await) {
+                (Ok(active), Ok(sub)) => return Ok(Some(UnitState { active, sub })),
+                (Err(e), _) | (_, Err(e)) => tracing::debug!(unit, error = %e, "reading unit state"),
+            }
+        }
+        Err(RuntimeError::Systemd(format!("cannot read the state of {unit}")))
+    }
+
+    /// Whether the unit still has a job queued or running.
+    async fn has_job(&self, unit: &str) -> Result<bool, RuntimeError> {
+        let path = match self.manager.get_unit(unit.to_owned()).await {
+            Ok(p) => p,
+            Err(e) if is_no_such_unit(&e) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        match self.unit_proxy(path).await?.job().await {
+            Ok((id, _)) => Ok(id != 0),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Names of loaded units matching a glob, in any state.
+    pub(crate) async fn list(&self, pattern: &str) -> Result<Vec<String>, RuntimeError> {
+        let units = self
+            .manager
+            .list_units_by_patterns(Vec::new(), vec![pattern.to_owned()])
+            .await?;
+        Ok(units.into_iter().map(|u| u.0).collect())
+    }
+
+    /// Create and start a transient unit (with optional auxiliary units, e.g. the
+    /// service a socket activates).
+    pub(crate) async fn start_transient(
+        &self,
+        unit: &str,
+        props: Vec<Prop>,
+        aux: Vec<(String, Vec<Prop>)>,
+    ) -> Result<(), RuntimeError> {
+        tracing::info!(unit, "starting transient unit");
+        self.manager
+            .start_transient_unit(unit.to_owned(), "replace".into(), props, aux)
+            .await
+            .map_err(|e| RuntimeError::Systemd(format!("starting {unit}: {e}")))?;
+        Ok(())
+    }
+
+    /// Wait until the unit's start job is done; return its state then.
+    pub(crate) async fn wait_started(
+        &self,
+        unit: &str,
+        timeout: Duration,
+    ) -> Result<UnitState, RuntimeError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if !self.has_job(unit).await? {
+                let state = self.state(unit).await?.unwrap_or_else(|| UnitState {
+                    active: "inactive".into(),
+                    sub: "dead".into(),
+                });
+                return Ok(state);
+            }
+            if Instant::now() >= deadline {
+                return Err(RuntimeError::Systemd(format!(
+                    "{unit} did not finish starting within {}s",
+                    timeout.as_secs()
+                )));
+            }
+            sleep(POLL).await;
+        }
+    }
+
+    /// Stop the units and wait until each is down or gone. `force` makes the stop job
+    /// irreversible and, if that is not enough in time, kills the processes.
+    pub(crate) async fn stop(
+        &self,
+        units: &[String],
+        force: bool,
+        timeout: Duration,
+    ) -> Result<(), RuntimeError> {
+        let mode = if force { "replace-irreversibly" } else { "replace" };
+        for unit in units {
+            match self.manager.stop_unit(unit.clone(), mode.into()).await {
+                Ok(_) => tracing::info!(unit, "stopping unit"),
+                Err(e) if is_no_such_unit(&e) => {}
+                Err(e) => return Err(RuntimeError::Systemd(format!("stopping {unit}: {e}"))),
+            }
+        }
+        let left = self.wait_down(units, timeout).await?;
+        if left.is_empty() {
+            return Ok(());
+        }
+        if !force {
+            return Err(RuntimeError::Systemd(format!(
+                "units did not stop within {}s: {}",
+                timeout.as_secs(),
+                left.join(", ")
+            )));
+        }
+        for unit in &left {
+            tracing::warn!(unit, "unit did not stop in time; killing it");
+            if let Err(e) = self.manager.kill_unit(unit.clone(), "all".into(), libc::SIGKILL).await {
+                if !is_no_such_unit(&e) {
+                    return Err(RuntimeError::Systemd(format!("killing {unit}: {e}")));
+                }
+            }
+        }
+        let left = self.wait_down(&left, Duration::from_secs(10)).await?;
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(RuntimeError::Systemd(format!("units survived SIGKILL: {}", left.join(", "))))
+        }
+    }
+
+    /// Poll until every unit is down or gone; return those that are not by the deadline.
+    async fn wait_down(&self, units: &[String], timeout: Duration) -> Result<Vec<String>, RuntimeError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut left = Vec::new();
+            for unit in units {
+                if let Some(s) = self.state(unit).await? {
+                    if !s.is_down() {
+                        left.push(unit.clone());
+                    }
+                }
+            }
+            if left.is_empty() || Instant::now() >= deadline {
+                return Ok(left);
+            }
+            sleep(POLL).await;
+        }
+    }
+
+    /// Clear the failed state so systemd garbage-collects the (transient) units.
+    pub(crate) async fn reset_failed(&self, units: &[String]) {
+        for unit in units {
+            // Errors only mean there is nothing to reset (unit gone, or not failed).
+            if let Err(e) = self.manager.reset_failed_unit(unit.clone()).await {
+                tracing::debug!(unit, error = %e, "reset-failed");
+            }
+        }
+    }
+
+    /// Wait until systemd has unloaded the units; return those still loaded.
+    pub(crate) async fn wait_gone(
+        &self,
+        units: &[String],
+        timeout: Duration,
+    ) -> Result<Vec<String>, RuntimeError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut left = Vec::new();
+            for unit in units {
+                if self.state(unit).await?.is_some() {
+                    left.push(unit.clone());
+                }
+            }
+            if left.is_empty() || Instant::now() >= deadline {
+                return Ok(left);
+            }
+            sleep(POLL).await;
+        }
+    }
+
+    /// Stop, reset and wait until the units are unloaded, so the same names can be
+    /// created again as transient units.
+    pub(crate) async fn remove(
+        &self,
+        units: &[String],
+        force: bool,
+        timeout: Duration,
+    ) -> Result<(), RuntimeError> {
+        if units.is_empty() {
+            return Ok(());
+        }
+        self.stop(units, force, timeout).await?;
+        self.reset_failed(units).await;
+        let left = self.wait_gone(units, Duration::from_secs(10)).await?;
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(RuntimeError::Systemd(format!("units are still loaded: {}", left.join(", "))))
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! The systemd runtime against a real systemd user manager, real `nix-build` and real
+//! network namespaces. These tests need root and the private manager; run them as:
+//!
+//!   DOGEBOX_SYSTEMD_STATE=/tmp/rt-sd dev/with-systemd -- cargo test -p dogeboxd --test runtime_systemd
+//!
+//! Outside that environment every test fails and says so: a skipped test would look
+//! like a passing one. Ids are fixed per test (so a re-run cleans up after a crashed
+//! one), IPs are in 10.69.200.0/24 and host ports are ≥ 20000.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use dogebox_shared::wire::RunStatus;
+use dogeboxd::runtime::systemd::{Scope, SystemdConfig, SystemdRuntime};
+use dogeboxd::runtime::{PupSpec, Runtime, RuntimeError, ServiceSpec, WebUiSpec};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::{Instant, sleep, timeout};
+
+const HOW_TO_RUN: &str = "these tests need root and a systemd manager; run them as:\n  \
+     DOGEBOX_SYSTEMD_STATE=/tmp/rt-sd dev/with-systemd -- cargo test -p dogeboxd --test runtime_systemd";
+
+const HOST_IP: Ipv4Addr = Ipv4Addr::new(10, 69, 200, 1);
+const INTERNAL_PORT: u16 = 8080;
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/runtime");
+
+fn require_environment() {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        panic!("DBUS_SESSION_BUS_ADDRESS is not set: {HOW_TO_RUN}");
+    }
+    if !nix::unistd::Uid::effective().is_root() {
+        panic!("not running as root: {HOW_TO_RUN}");
+    }
+}
+
+fn config() -> SystemdConfig {
+    let mut cfg = SystemdConfig::new(Scope::User, "nobody");
+    // No build users, no binary cache on the test machines.
+    cfg.nix_options = [("sandbox", "false"), ("build-users-group", ""), ("substituters", "")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    // A nixpkgs that does not exist: the fixtures must build without forcing `pkgs`.
+    cfg.nix_path = Some("nixpkgs=/var/empty/no-nixpkgs-here".into());
+    cfg
+}
+
+async fn runtime() -> SystemdRuntime {
+    require_environment();
+    match SystemdRuntime::connect(config()).await {
+        Ok(rt) => rt,
+        Err(e) => panic!("connecting to systemd: {e}\n{HOW_TO_RUN}"),
+    }
+}
+
+fn id_for(test: &str) -> String {
+    let mut id = hex::encode(Sha256::digest(format!("dogebox runtime_systemd test {test}")));
+    id.truncate(32);
+    id
+}
+
+/// A pup on disk: source with the fixture nix file, storage, build dir, log file.
+/// Dropping it while a test panics destroys whatever the runtime made for it.
+struct Pup {
+    spec: PupSpec,
+    _dir: tempfile::TempDir,
+}
+
+impl Pup {
+    fn new(test: &str, last_octet: u8, fixture: &str, web_uis: Vec<WebUiSpec>) -> Self {
+        // Under target/: units run with PrivateTmp, and /tmp paths are not needed.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("rt-{test}-"))
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("temp dir");
+        let source = dir.path().join("source");
+        let storage = dir.path().join("storage");
+        std::fs::create_dir_all(&source).expect("source dir");
+        std::fs::create_dir_all(&storage).expect("storage dir");
+        // The service runs as `nobody` and writes to /storage.
+        std::fs::set_permissions(&storage, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .expect("chmod storage");
+        let nix_file = source.join("pup.nix");
+        std::fs::copy(Path::new(FIXTURES).join(fixture), &nix_file).expect("copy fixture");
+
+        let id = id_for(test);
+        let ip = Ipv4Addr::new(10, 69, 200, last_octet);
+        let env = BTreeMap::from([
+            ("DBX_PUP_ID".to_owned(), id.clone()),
+            ("DBX_PUP_IP".to_owned(), ip.to_string()),
+            ("DBX_HOST".to_owned(), HOST_IP.to_string()),
+            ("DBX_PORT".to_owned(), "80".to_owned()),
+            // Overridden by the service's own env below.
+            ("PORT".to_owned(), "1".to_owned()),
+        ]);
+        let spec = PupSpec {
+            id,
+            ip,
+            host_ip: HOST_IP,
+            source_dir: source,
+            storage_dir: storage,
+            nix_file,
+            build_dir: dir.path().join("build"),
+            log_file: dir.path().join("logs").join("pup.log"),
+            services: vec![ServiceSpec {
+                name: "web".into(),
+                exec: "/bin/run".into(),
+                cwd: String::new(),
+                env: BTreeMap::from([("PORT".to_owned(), INTERNAL_PORT.to_string())]),
+            }],
+            env,
+            web_uis,
+        };
+        Pup { spec, _dir: dir }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from((self.spec.ip, INTERNAL_PORT))
+    }
+}
+
+impl Drop for Pup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        // The test's runtime is unwinding: clean up on a fresh one in its own thread.
+        let spec = self.spec.clone();
+        let cleanup = std::thread::spawn(move || {
+            let Ok(tokio_rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            tokio_rt.block_on(async {
+                if let Ok(rt) = SystemdRuntime::connect(config()).await {
+                    if let Err(e) = rt.destroy(&spec).await {
+                        eprintln!("cleanup of pup {} failed: {e}", spec.id);
+                    }
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Poll `check` until it returns Ok, or panic with its last error after `limit`.
+async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(e) if Instant::now() >= deadline => panic!("{what}: still not true after {limit:?}: {e}"),
+            Err(_) => sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// GET a path over plain HTTP/1.0; the body on status 200.
+async fn http_get(addr: SocketAddr, path: &str) -> Result<String, String> {
+    let exchange = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.map_err(|e| format!("read: {e}"))?;
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+            return Err(format!("unexpected answer: {}", head.lines().next().unwrap_or("")));
+        }
+        Ok(body.to_owned())
+    };
+    timeout(Duration::from_secs(3), exchange).await.map_err(|_| format!("{addr}: timed out"))?
+}
+
+async fn wait_status(rt: &SystemdRuntime, spec: &PupSpec, want: RunStatus) {
+    eventually(&format!("pup status {}", want.as_str()), Duration::from_secs(20), || async {
+        let st = rt.status(spec).await.map_err(|e| e.to_string())?;
+        if st.status == want { Ok(()) } else { Err(format!("{st:?}")) }
+    })
+    .await
+}
+
+/// A host port ≥ 20000 that nothing listens on now, spread by test name.
+fn free_port(test: &str) -> u16 {
+    let seed = Sha256::digest(test.as_bytes());
+    let start = 20000 + (u16::from_be_bytes([seed[0], seed[1]]) % 20000);
+    (start..u16::MAX)
+        .find(|p| std::net::TcpListener::bind(("0.0.0.0", *p)).is_ok())
+        .expect("a free port")
+}
+
+async fn build_ok(rt: &SystemdRuntime, spec: &PupSpec) -> Vec<String> {
+    let lines = Mutex::new(Vec::new());
+    let sink = |l: &str| {
+        if let Ok(mut v) = lines.lock() {
+            v.push(l.to_owned());
+        }
+    };
+    if let Err(e) = rt.build(spec, &sink).await {
+        panic!("build of {} failed: {e}", spec.id);
+    }
+    lines.into_inner().unwrap_or_default()
+}
+
+/// Everything the runtime leaves behind for a pup: loaded units, netns, veth, builds.
+async fn leftovers(spec: &PupSpec) -> Vec<String> {
+    let mut found = Vec::new();
+    let conn = zbus::Connection::session().await.expect("session bus");
+    let manager = zbus_systemd::systemd1::ManagerProxy::new(&conn).await.expect("manager proxy");
+    let units = manager
+        .list_units_by_patterns(Vec::new(), vec![format!("dbx-{}-*", spec.id)])
+        .await
+        .expect("ListUnitsByPatterns");
+    found.extend(units.into_iter().map(|u| format!("unit {} ({})", u.0, u.3)));
+    let netns = PathBuf::from(format!("/run/netns/dbx-{}", spec.id));
+    if netns.exists() {
+        found.push(format!("netns {}", netns.display()));
+    }
+    // The host end is named "dbx" + 12 hex of sha256(id); check independently.
+    let veth = format!("dbx{}", &hex::encode(Sha256::digest(spec.id.as_bytes()))[..12]);
+    let shown = tokio::process::Command::new("ip")
+        .args(["link", "show", "dev", &veth])
+        .output()
+        .await
+        .expect("run ip");
+    if shown.status.success() {
+        found.push(format!("veth {veth}"));
+    }
+    if spec.build_dir.exists() {
+        found.push(format!("build dir {}", spec.build_dir.display()));
+    }
+    found
+}
+
+#[tokio::test]
+async fn lifecycle_build_network_start_stop_destroy() {
+    let rt = runtime().await;
+    let port = free_port("lifecycle");
+    let web = WebUiSpec { name: "main".into(), host_port: port, internal_port: INTERNAL_PORT };
+    let pup = Pup::new("lifecycle", 10, "web.nix", vec![web]);
+    let spec = &pup.spec;
+    rt.destroy(spec).await.expect("clearing leftovers");
+
+    let lines = build_ok(&rt, spec).await;
+    assert!(!lines.is_empty(), "build output reaches the sink");
+    assert!(spec.build_dir.join("svc-web").exists(), "out-link under build_dir");
+
+    // Nothing exists yet: a missing unit is inactive, the pup stopped.
+    let st = rt.status(spec).await.expect("status");
+    assert_eq!(st.status, RunStatus::Stopped);
+    assert_eq!(st.services.len(), 1);
+    assert_eq!((st.services[0].active_state.as_str(), st.services[0].sub_state.as_str()), ("inactive", "dead"));
+
+    rt.create_network(spec).await.expect("create_network");
+    rt.create_network(spec).await.expect("create_network is idempotent");
+
+    rt.start(spec).await.expect("start");
+    wait_status(&rt, spec, RunStatus::Running).await;
+    let body = eventually("HTTP at the pup IP", Duration::from_secs(20), || http_get(pup.addr(), "/hello")).await;
+    assert_eq!(body, spec.id, "served from /storage, written by the service");
+    let host = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let body = eventually("HTTP on the web UI host port", Duration::from_secs(20), || http_get(host, "/hello")).await;
+    assert_eq!(body, spec.id);
+
+    // Starting a running pup changes nothing.
+    rt.start(spec).await.expect("second start is a no-op");
+    assert_eq!(rt.status(spec).await.expect("status").status, RunStatus::Running);
+    http_get(pup.addr(), "/hello").await.expect("still answering");
+
+    let log = std::fs::read_to_string(&spec.log_file).expect("log file");
+    assert!(log.contains(&format!("web starting for pup {}", spec.id)), "stdout appended to the log: {log}");
+
+    rt.stop(spec).await.expect("stop");
+    let st = rt.status(spec).await.expect("status");
+    assert_eq!(st.status, RunStatus::Stopped, "stop waits until the units are down: {st:?}");
+    assert!(http_get(pup.addr(), "/hello").await.is_err(), "service is gone");
+    assert!(http_get(host, "/hello").await.is_err(), "web UI socket is gone");
+    rt.stop(spec).await.expect("stop is idempotent");
+
+    rt.start(spec).await.expect("start again");
+    wait_status(&rt, spec, RunStatus::Running).await;
+    eventually("HTTP after restart", Duration::from_secs(20), || http_get(pup.addr(), "/hello")).await;
+    eventually("web UI after restart", Duration::from_secs(20), || http_get(host, "/hello")).await;
+
+    rt.destroy(spec).await.expect("destroy");
+    assert_eq!(leftovers(spec).await, Vec::<String>::new());
+    assert_eq!(rt.status(spec).await.expect("status").status, RunStatus::Stopped);
+}
+
+#[tokio::test]
+async fn failing_build_reports_the_build_error() {
+    let rt = runtime().await;
+    let pup = Pup::new("broken-build", 50, "broken.nix", Vec::new());
+    let lines = Mutex::new(Vec::new());
+    let sink = |l: &str| {
+        if let Ok(mut v) = lines.lock() {
+            v.push(l.to_owned());
+        }
+    };
+    match rt.build(&pup.spec, &sink).await {
+        Err(RuntimeError::Build { log_tail }) => {
+            assert!(log_tail.contains("the build is broken on purpose"), "log tail: {log_tail}");
+        }
+        other => panic!("expected RuntimeError::Build, got {other:?}"),
+    }
+    let lines = lines.into_inner().unwrap_or_default();
+    assert!(lines.iter().any(|l| l.contains("broken on purpose")), "streamed: {lines:?}");
+    rt.destroy(&pup.spec).await.expect("destroy");
+}
+
+#[tokio::test]
+async fn missing_service_attribute_or_exec_is_reported() {
+    let rt = runtime().await;
+    let mut pup = Pup::new("missing-exec", 51, "web.nix", Vec::new());
+    pup.spec.services[0].exec = "/bin/not-there".into();
+    match rt.build(&pup.spec, &|_| {}).await {
+        Err(RuntimeError::MissingExec { service, exec, .. }) => {
+            assert_eq!((service.as_str(), exec.as_str()), ("web", "/bin/not-there"));
+        }
+        other => panic!("expected RuntimeError::MissingExec, got {other:?}"),
+    }
+    // A service the nix file has no attribute for is a build error naming it.
+    pup.spec.services[0].name = "nosuch".into();
+    match rt.build(&pup.spec, &|_| {}).await {
+        Err(RuntimeError::Build { log_tail }) => assert!(log_tail.contains("nosuch"), "{log_tail}"),
+        other => panic!("expected RuntimeError::Build, got {other:?}"),
+    }
+    rt.destroy(&pup.spec).await.expect("destroy");
+}
+
+#[tokio::test]
+async fn two_pups_listen_on_the_same_internal_port() {
+    let rt = runtime().await;
+    let a = Pup::new("same-port-a", 20, "web.nix", Vec::new());
+    let b = Pup::new("same-port-b", 21, "web.nix", Vec::new());
+    for p in [&a, &b] {
+        rt.destroy(&p.spec).await.expect("clearing leftovers");
+        build_ok(&rt, &p.spec).await;
+        rt.create_network(&p.spec).await.expect("create_network");
+        rt.start(&p.spec).await.expect("start");
+    }
+    for p in [&a, &b] {
+        wait_status(&rt, &p.spec, RunStatus::Running).await;
+        let body = eventually("HTTP at each pup IP", Duration::from_secs(20), || http_get(p.addr(), "/hello")).await;
+        assert_eq!(body, p.spec.id, "each IP answers with its own pup");
+    }
+    for p in [&a, &b] {
+        rt.destroy(&p.spec).await.expect("destroy");
+        assert_eq!(leftovers(&p.spec).await, Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn web_ui_on_a_busy_host_port_is_a_clear_error() {
+    let rt = runtime().await;
+    let holder = std::net::TcpListener::bind(("0.0.0.0", free_port("busy-port"))).expect("hold a port");
+    let port = holder.local_addr().expect("addr").port();
+    let web = WebUiSpec { name: "main".into(), host_port: port, internal_port: INTERNAL_PORT };
+    let pup = Pup::new("busy-port", 30, "web.nix", vec![web]);
+    rt.destroy(&pup.spec).await.expect("clearing leftovers");
+    build_ok(&rt, &pup.spec).await;
+    rt.create_network(&pup.spec).await.expect("create_network");
+    match rt.start(&pup.spec).await {
+        Err(e @ RuntimeError::Network { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&port.to_string()) && msg.contains("in use"), "{msg}");
+        }
+        other => panic!("expected a network error for port {port}, got {other:?}"),
+    }
+    drop(holder);
+    rt.destroy(&pup.spec).await.expect("destroy");
+    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn destroy_twice_and_destroy_of_nothing_succeed() {
+    let rt = runtime().await;
+    let pup = Pup::new("destroy-twice", 40, "web.nix", Vec::new());
+    rt.destroy(&pup.spec).await.expect("destroy of a pup that has nothing");
+    build_ok(&rt, &pup.spec).await;
+    rt.create_network(&pup.spec).await.expect("create_network");
+    rt.start(&pup.spec).await.expect("start");
+    rt.destroy(&pup.spec).await.expect("first destroy");
+    rt.destroy(&pup.spec).await.expect("second destroy");
+    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+    // The network can be made again after a destroy.
+    rt.create_network(&pup.spec).await.expect("create_network after destroy");
+    rt.destroy(&pup.spec).await.expect("third destroy");
+    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}

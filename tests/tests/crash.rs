@@ -1,0 +1,50 @@
+//! `kill -9` of the daemon in the middle of an install: the next CLI call starts it
+//! again, the job is `interrupted`, the pup is not left `installing`, and installing it
+//! again works.
+
+use std::fs;
+
+use dogebox_tests::*;
+
+#[test]
+fn kill_9_during_build_is_recovered() {
+    let d = Daemon::start();
+    let gate = d.root().join("let-the-build-finish");
+    let src = Source::with("dbxt.crash", &[TestPup::http("slow-pup", 8080).slow_build_until(180, &gate)]);
+    d.add_source(src.path());
+
+    let out = d.cli(&["--json", "pup", "install", "slow-pup", "--detach"]).ok();
+    let job = job_id_of(&out);
+    let running = wait_for(secs(90), "the install job to reach the build step", || {
+        let j = d.cli_json(&["jobs", "show", &job]);
+        assert!(!j["status"].as_str().is_some_and(|s| s == "failed" || s == "succeeded"), "job ended early: {j}");
+        (j["step"] == "build").then_some(j)
+    });
+    assert_eq!(running["status"], "running", "{running}");
+
+    d.kill_daemon();
+
+    // The next call re-activates the daemon, which finds the job it was running.
+    let j = d.cli_json(&["jobs", "show", &job]);
+    assert!(d.main_pid() > 0, "the CLI call re-activated the daemon");
+    assert_eq!(j["status"], "interrupted", "{j}");
+    if let Some(p) = d.pup("slow-pup") {
+        assert_ne!(p["installation"], "installing", "never installing forever: {p}");
+        assert_eq!(p["installation"], "broken", "an interrupted install is broken (or gone): {p}");
+        assert!(p["brokenReason"].as_str().is_some_and(|r| !r.is_empty()), "with a reason: {p}");
+        let id = p["id"].as_str().unwrap();
+        assert_eq!(d.pup_units(id), Vec::<String>::new(), "no unit of the interrupted pup is left");
+    }
+
+    // A second install succeeds (the build no longer waits).
+    fs::write(&gate, "").unwrap();
+    d.install("slow-pup").ok();
+    let pups = d.pups();
+    let ready = pups
+        .iter()
+        .find(|p| p["name"] == "slow-pup" && p["installation"] == "ready")
+        .unwrap_or_else(|| panic!("slow-pup is ready after the second install: {pups:?}"));
+    assert_eq!(ready["status"], "running", "{ready}");
+    let page = wait_for_page(&Daemon::web_ui_addr(ready));
+    assert!(page.contains("slow-pup"), "{page}");
+}
