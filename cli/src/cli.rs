@@ -7,16 +7,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Where the daemon listens when neither `--socket` nor `$DOGEBOX_SOCKET` says otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/dogebox/dogeboxd.sock";
 
+const GLOBAL: &str = "Global options";
+
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  the job failed or was interrupted (or a confirmation was declined)
-  2  usage error
-  3  not found, or a name that matches several pups
-  4  cannot reach the daemon
-  5  refused by the daemon (bad request, forbidden, or not possible in the current state)
-  6  internal error in the daemon, or an answer the CLI does not understand
-  130 interrupted by Ctrl-C (a running job continues in the daemon)";
+    0  success
+    1  the job failed or was interrupted (or a confirmation was declined)
+    2  usage error
+    3  not found, or a name that matches several pups
+    4  cannot reach the daemon
+    5  refused by the daemon (bad request, forbidden, or not possible in the current state)
+    6  internal error in the daemon, or an answer the CLI does not understand
+  130  interrupted by Ctrl-C (a running job goes on in the daemon)";
 
 /// Install and manage pups on a Dogebox.
 ///
@@ -29,15 +31,15 @@ pub struct Cli {
     /// Path of the daemon's Unix socket.
     // hide_env_values: the generated man pages must not depend on the environment they were built in.
     #[arg(long, global = true, value_name = "PATH", env = "DOGEBOX_SOCKET",
-          default_value = DEFAULT_SOCKET, hide_env_values = true)]
+          default_value = DEFAULT_SOCKET, hide_env_values = true, help_heading = GLOBAL)]
     pub socket: PathBuf,
 
     /// Print JSON on stdout instead of tables and messages.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
     /// Answer yes to confirmations (needed for purge and source remove without a terminal).
-    #[arg(long, short = 'y', global = true)]
+    #[arg(long, short = 'y', global = true, help_heading = GLOBAL)]
     pub yes: bool,
 
     #[command(subcommand)]

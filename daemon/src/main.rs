@@ -54,6 +54,10 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         "dogeboxd ready"
     );
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    {
+        let daemon = daemon.clone();
+        tokio::spawn(async move { daemon.reconcile().await });
+    }
 
     if let Some(tcp) = listeners.tcp {
         tokio::spawn(async move {

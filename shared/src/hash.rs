@@ -11,7 +11,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// True for exactly 64 lowercase hex characters, the form dogeboxd writes and compares.
 pub fn is_sha256_hex(value: &str) -> bool {
-    value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A file whose sha256 differs from the manifest's. Both hashes are named so the user can tell a
@@ -31,7 +34,10 @@ pub fn verify_sha256(bytes: &[u8], expected: &str) -> Result<(), HashMismatch> {
     if actual == expected {
         Ok(())
     } else {
-        Err(HashMismatch { expected: expected.to_owned(), actual })
+        Err(HashMismatch {
+            expected: expected.to_owned(),
+            actual,
+        })
     }
 }
 
@@ -41,8 +47,14 @@ mod tests {
 
     #[test]
     fn known_vectors() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
@@ -66,7 +78,16 @@ mod tests {
         let err = verify_sha256(b"abc", &expected).err();
         let msg = err.map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains(&expected), "{msg}");
-        assert!(msg.contains("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "{msg}");
-        assert_eq!(verify_sha256(b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), Ok(()));
+        assert!(
+            msg.contains("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            "{msg}"
+        );
+        assert_eq!(
+            verify_sha256(
+                b"",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            ),
+            Ok(())
+        );
     }
 }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::manifest::{ParseError, Shape, parse_json};
-use crate::paths::{METADATA_FILE_LIMIT, PathError, ReadError, read_regular_file, safe_relative_path};
+use crate::paths::{
+    METADATA_FILE_LIMIT, PathError, ReadError, read_regular_file, safe_relative_path,
+};
 
 /// File name of the index at a source's root.
 pub const INDEX_FILE: &str = "dogebox.json";
@@ -144,8 +146,14 @@ mod tests {
         assert_eq!(err(r#"{"name":"n"}"#), "missing field: id");
         assert_eq!(err(r#"{"id":"","name":"n"}"#), "missing field: id");
         assert_eq!(err(r#"{"id":"i"}"#), "missing field: name");
-        assert_eq!(err(r#"{"id":"i","name":"n","pups":[{"location":"a"},{}]}"#), "missing field: location in pups");
-        assert_eq!(err(r#"{"id":"i","name":"n","pups":[{"location":null}]}"#), "missing field: location in pups");
+        assert_eq!(
+            err(r#"{"id":"i","name":"n","pups":[{"location":"a"},{}]}"#),
+            "missing field: location in pups"
+        );
+        assert_eq!(
+            err(r#"{"id":"i","name":"n","pups":[{"location":null}]}"#),
+            "missing field: location in pups"
+        );
         assert_eq!(err("null"), "missing field: id");
         assert!(err("{").starts_with("failed to unmarshal content: "));
         assert_eq!(
@@ -157,16 +165,24 @@ mod tests {
     #[test]
     fn locations_must_stay_inside_the_source() {
         for bad in ["../x", "/etc", "a/../../b", "a//b"] {
-            let json = format!(r#"{{"id":"i","name":"n","pups":[{{"location":"ok"}},{{"location":"{bad}"}}]}}"#);
+            let json = format!(
+                r#"{{"id":"i","name":"n","pups":[{{"location":"ok"}},{{"location":"{bad}"}}]}}"#
+            );
             let msg = err(&json);
-            assert!(msg.starts_with(&format!("pups[1].location {bad:?} ")), "{msg}");
+            assert!(
+                msg.starts_with(&format!("pups[1].location {bad:?} ")),
+                "{msg}"
+            );
         }
     }
 
     #[test]
     fn empty_pups_dot_location_and_case_insensitive_keys() {
         let index = SourceIndex::load(br#"{"ID":"i","Name":"n","PUPS":null,"extra":1}"#);
-        assert!(matches!(&index, Ok(i) if i.pups().is_empty() && i.id() == "i"), "{index:?}");
+        assert!(
+            matches!(&index, Ok(i) if i.pups().is_empty() && i.id() == "i"),
+            "{index:?}"
+        );
         let index = SourceIndex::load(br#"{"id":"i","name":"n","pups":[{"Location":"."}]}"#);
         let paths = index.and_then(|i| i.pup_paths()).ok();
         assert_eq!(paths, Some(vec![PathBuf::from(".")]));

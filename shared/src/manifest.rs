@@ -15,7 +15,9 @@ use serde_json::{Map, Number, Value};
 use thiserror::Error;
 
 use crate::hash::is_sha256_hex;
-use crate::paths::{METADATA_FILE_LIMIT, PathError, ReadError, read_regular_file, safe_relative_path};
+use crate::paths::{
+    METADATA_FILE_LIMIT, PathError, ReadError, read_regular_file, safe_relative_path,
+};
 use crate::version::{VersionError, parse_version};
 
 /// File name of the manifest inside a pup folder.
@@ -246,7 +248,10 @@ pub enum ManifestError {
 pub enum ParseError {
     Syntax(serde_json::Error),
     /// `path` is like `container.exposes[0].port`, or `.` for the document itself.
-    Type { path: String, message: String },
+    Type {
+        path: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -264,7 +269,8 @@ impl std::error::Error for ParseError {}
 const SERVICE_NAME_RULE: &str =
     "use 1 to 64 characters from A-Z a-z 0-9 _ . -, starting with a letter or digit";
 const ENV_NAME_RULE: &str = "use [A-Za-z_][A-Za-z0-9_]*";
-const EXEC_RULE: &str = "must be an absolute path inside the build output: start with /, name a file, no .. component";
+const EXEC_RULE: &str =
+    "must be an absolute path inside the build output: start with /, name a file, no .. component";
 
 /// A manifest that parsed but is not acceptable. The first group are dogeboxd's checks with its
 /// exact messages; the rest are checks dogeboxd lacked.
@@ -297,7 +303,11 @@ pub enum ValidationError {
     #[error("config field {field} in section {section} must have a label")]
     ConfigFieldLabelRequired { field: String, section: String },
     #[error("config field {field} in section {section} has invalid type {value}")]
-    ConfigFieldType { field: String, section: String, value: String },
+    ConfigFieldType {
+        field: String,
+        section: String,
+        value: String,
+    },
     #[error("duplicate config field name: {field}")]
     DuplicateConfigField { field: String },
     #[error("config field {field} step must be greater than zero")]
@@ -322,9 +332,13 @@ pub enum ValidationError {
     ServiceExecInvalid { service: String, exec: String },
     #[error("service {service} exec contains a NUL character")]
     ServiceExecNul { service: String },
-    #[error("service {service} cwd {cwd:?} must stay inside the build output: no .. component, no NUL")]
+    #[error(
+        "service {service} cwd {cwd:?} must stay inside the build output: no .. component, no NUL"
+    )]
     ServiceCwdInvalid { service: String, cwd: String },
-    #[error("service {service} env key {key:?} is not a valid environment variable name: {ENV_NAME_RULE}")]
+    #[error(
+        "service {service} env key {key:?} is not a valid environment variable name: {ENV_NAME_RULE}"
+    )]
     EnvKeyInvalid { service: String, key: String },
     #[error("service {service} env {key} value contains a NUL character")]
     EnvValueNul { service: String, key: String },
@@ -380,7 +394,9 @@ impl Manifest {
                 return Err(E::ServiceNameRequired);
             }
             if service.exec().is_empty() {
-                return Err(E::ServiceExecRequired { service: service.name().to_owned() });
+                return Err(E::ServiceExecRequired {
+                    service: service.name().to_owned(),
+                });
             }
         }
         for expose in self.exposes() {
@@ -389,11 +405,17 @@ impl Manifest {
             }
             let port = expose.port.unwrap_or(0);
             if !(1..=65535).contains(&port) {
-                return Err(E::ExposePortRange { expose: expose.name().to_owned(), port });
+                return Err(E::ExposePortRange {
+                    expose: expose.name().to_owned(),
+                    port,
+                });
             }
             if expose.kind().is_none() {
                 let value = expose.type_str().to_owned();
-                return Err(E::ExposeType { expose: expose.name().to_owned(), value });
+                return Err(E::ExposeType {
+                    expose: expose.name().to_owned(),
+                    value,
+                });
             }
         }
         let mut seen = HashSet::new();
@@ -405,27 +427,42 @@ impl Manifest {
             for field in section.fields() {
                 let f = field.name();
                 if f.is_empty() {
-                    return Err(E::ConfigFieldNameRequired { section: s.to_owned() });
+                    return Err(E::ConfigFieldNameRequired {
+                        section: s.to_owned(),
+                    });
                 }
                 if field.label().is_empty() {
-                    return Err(E::ConfigFieldLabelRequired { field: f.to_owned(), section: s.to_owned() });
+                    return Err(E::ConfigFieldLabelRequired {
+                        field: f.to_owned(),
+                        section: s.to_owned(),
+                    });
                 }
                 let ty = field.type_str();
                 if !CONFIG_FIELD_TYPES.contains(&ty) {
                     let (field, section, value) = (f.to_owned(), s.to_owned(), ty.to_owned());
-                    return Err(E::ConfigFieldType { field, section, value });
+                    return Err(E::ConfigFieldType {
+                        field,
+                        section,
+                        value,
+                    });
                 }
                 if !seen.insert(f) {
-                    return Err(E::DuplicateConfigField { field: f.to_owned() });
+                    return Err(E::DuplicateConfigField {
+                        field: f.to_owned(),
+                    });
                 }
                 if ty == "number" {
                     if field.step().is_some_and(|step| step <= 0.0) {
-                        return Err(E::ConfigFieldStep { field: f.to_owned() });
+                        return Err(E::ConfigFieldStep {
+                            field: f.to_owned(),
+                        });
                     }
                     if let (Some(min), Some(max)) = (field.min(), field.max())
                         && min > max
                     {
-                        return Err(E::ConfigFieldMinMax { field: f.to_owned() });
+                        return Err(E::ConfigFieldMinMax {
+                            field: f.to_owned(),
+                        });
                     }
                 }
             }
@@ -442,7 +479,9 @@ impl Manifest {
         self.nix_file_path().map_err(E::Path)?;
         let sha = self.nix_file_sha256();
         if !is_sha256_hex(sha) {
-            return Err(E::NixFileSha256Format { value: sha.to_owned() });
+            return Err(E::NixFileSha256Format {
+                value: sha.to_owned(),
+            });
         }
         let mut names = HashSet::new();
         for service in self.services() {
@@ -459,18 +498,30 @@ impl Manifest {
                 return Err(E::ServiceExecNul { service: owned() });
             }
             if !is_exec_path(exec) {
-                return Err(E::ServiceExecInvalid { service: owned(), exec: exec.to_owned() });
+                return Err(E::ServiceExecInvalid {
+                    service: owned(),
+                    exec: exec.to_owned(),
+                });
             }
             let cwd = service.cwd();
             if cwd.contains('\0') || cwd.split('/').any(|part| part == "..") {
-                return Err(E::ServiceCwdInvalid { service: owned(), cwd: cwd.to_owned() });
+                return Err(E::ServiceCwdInvalid {
+                    service: owned(),
+                    cwd: cwd.to_owned(),
+                });
             }
             for (key, value) in service.env() {
                 if !is_env_name(key) {
-                    return Err(E::EnvKeyInvalid { service: owned(), key: key.clone() });
+                    return Err(E::EnvKeyInvalid {
+                        service: owned(),
+                        key: key.clone(),
+                    });
                 }
                 if value.contains('\0') {
-                    return Err(E::EnvValueNul { service: owned(), key: key.clone() });
+                    return Err(E::EnvValueNul {
+                        service: owned(),
+                        key: key.clone(),
+                    });
                 }
             }
         }
@@ -485,7 +536,9 @@ pub fn is_service_name(name: &str) -> bool {
         Some((first, rest)) => {
             first.is_ascii_alphanumeric()
                 && rest.len() <= 63
-                && rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         }
         None => false,
     }
@@ -506,7 +559,7 @@ pub fn is_env_name(name: &str) -> bool {
 
 fn is_exec_path(exec: &str) -> bool {
     exec.starts_with('/')
-        && exec.trim_matches('/') != ""
+        && !exec.trim_matches('/').is_empty()
         && !exec.split('/').any(|part| part == "..")
 }
 
@@ -561,7 +614,10 @@ impl Manifest {
     }
 
     pub fn upstream_versions(&self) -> &BTreeMap<String, String> {
-        self.meta.as_ref().and_then(|m| m.upstream_versions.as_ref()).unwrap_or(&EMPTY_MAP)
+        self.meta
+            .as_ref()
+            .and_then(|m| m.upstream_versions.as_ref())
+            .unwrap_or(&EMPTY_MAP)
     }
 
     /// `container.build.nixFile` as written.
@@ -587,11 +643,17 @@ impl Manifest {
     }
 
     pub fn requires_internet(&self) -> bool {
-        self.container.as_ref().and_then(|c| c.requires_internet).unwrap_or(false)
+        self.container
+            .as_ref()
+            .and_then(|c| c.requires_internet)
+            .unwrap_or(false)
     }
 
     pub fn show_on_install(&self) -> bool {
-        self.config.as_ref().and_then(|c| c.show_on_install).unwrap_or(false)
+        self.config
+            .as_ref()
+            .and_then(|c| c.show_on_install)
+            .unwrap_or(false)
     }
 
     pub fn config_sections(&self) -> &[ConfigSection] {
@@ -894,7 +956,10 @@ static FIELD: Shape = Obj(&[
 static SECTION: Shape = Obj(&[("name", Str), ("label", Str), ("fields", Arr(&FIELD))]);
 static SERVICE: Shape = Obj(&[
     ("name", Str),
-    ("command", Obj(&[("exec", Str), ("cwd", Str), ("env", Shape::Map(&Str))])),
+    (
+        "command",
+        Obj(&[("exec", Str), ("cwd", Str), ("env", Shape::Map(&Str))]),
+    ),
 ]);
 static EXPOSE: Shape = Obj(&[
     ("name", Str),
@@ -911,15 +976,23 @@ static PERMISSION_GROUP: Shape = Obj(&[
     ("routes", Arr(&Str)),
     ("port", Int),
 ]);
-static INTERFACE: Shape =
-    Obj(&[("name", Str), ("version", Str), ("permissionGroups", Arr(&PERMISSION_GROUP))]);
+static INTERFACE: Shape = Obj(&[
+    ("name", Str),
+    ("version", Str),
+    ("permissionGroups", Arr(&PERMISSION_GROUP)),
+]);
 static DEPENDENCY: Shape = Obj(&[
     ("interfaceName", Str),
     ("interfaceVersion", Str),
     ("permissionGroups", Arr(&Str)),
     (
         "source",
-        Obj(&[("sourceLocation", Str), ("pupName", Str), ("pupVersion", Str), ("pupLogoBase64", Str)]),
+        Obj(&[
+            ("sourceLocation", Str),
+            ("pupName", Str),
+            ("pupVersion", Str),
+            ("pupLogoBase64", Str),
+        ]),
     ),
     ("optional", Bool),
 ]);
@@ -943,7 +1016,10 @@ pub(crate) static MANIFEST: Shape = Obj(&[
             ("upstreamVersions", Shape::Map(&Str)),
         ]),
     ),
-    ("config", Obj(&[("showOnInstall", Bool), ("sections", Arr(&SECTION))])),
+    (
+        "config",
+        Obj(&[("showOnInstall", Bool), ("sections", Arr(&SECTION))]),
+    ),
     (
         "container",
         Obj(&[
@@ -984,7 +1060,10 @@ fn fold_eq(field: &str, key: &str) -> bool {
     }
 }
 
-fn field_shape<'a>(fields: &'a [(&'static str, Shape)], key: &str) -> Option<(&'static str, &'a Shape)> {
+fn field_shape<'a>(
+    fields: &'a [(&'static str, Shape)],
+    key: &str,
+) -> Option<(&'static str, &'a Shape)> {
     fields
         .iter()
         .find(|(name, _)| *name == key)
@@ -1059,7 +1138,11 @@ fn normalize_at(value: Value, shape: &Shape, at: &mut Vec<Step<'_>>) -> Result<V
             let mut out = Vec::with_capacity(items.len());
             for (i, v) in items.into_iter().enumerate() {
                 at.push(Step::Index(i));
-                out.push(if v.is_null() { zero(child) } else { normalize_at(v, child, at)? });
+                out.push(if v.is_null() {
+                    zero(child)
+                } else {
+                    normalize_at(v, child, at)?
+                });
                 at.pop();
             }
             Value::Array(out)
@@ -1104,9 +1187,16 @@ fn merge(slot: &mut Value, new: Value, shape: &Shape) {
 
 /// Parses JSON bytes into `T` after Go-style key normalisation. A top-level `null` is an empty
 /// object, as in Go.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8], shape: &Shape) -> Result<T, ParseError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    shape: &Shape,
+) -> Result<T, ParseError> {
     let value: Value = serde_json::from_slice(bytes).map_err(ParseError::Syntax)?;
-    let value = if value.is_null() { Value::Object(Map::new()) } else { value };
+    let value = if value.is_null() {
+        Value::Object(Map::new())
+    } else {
+        value
+    };
     serde_path_to_error::deserialize(normalize(value, shape)?).map_err(|e| ParseError::Type {
         path: e.path().to_string(),
         message: e.inner().to_string(),
@@ -1121,9 +1211,16 @@ pub(crate) fn sample(shape: &Shape) -> Value {
         Bool => Value::Bool(true),
         Int => Value::from(1),
         Num => Value::from(1.5),
-        Obj(fields) => Value::Object(fields.iter().map(|(k, s)| ((*k).to_owned(), sample(s))).collect()),
+        Obj(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, s)| ((*k).to_owned(), sample(s)))
+                .collect(),
+        ),
         Arr(child) => Value::Array(vec![sample(child)]),
-        Shape::Map(child) => Value::Object([("KEY".to_owned(), sample(child))].into_iter().collect()),
+        Shape::Map(child) => {
+            Value::Object([("KEY".to_owned(), sample(child))].into_iter().collect())
+        }
     }
 }
 
@@ -1131,6 +1228,8 @@ pub(crate) fn sample(shape: &Shape) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    type Edit = Box<dyn FnOnce(&mut Value)>;
 
     fn base() -> Value {
         json!({
@@ -1187,12 +1286,21 @@ mod tests {
         assert_eq!(m.logo_path(), Some("logo.png"));
         assert_eq!(m.short_description(), "");
         let svc = &m.services()[0];
-        assert_eq!((svc.name(), svc.exec(), svc.cwd()), ("svc", "/bin/run.sh", ""));
+        assert_eq!(
+            (svc.name(), svc.exec(), svc.cwd()),
+            ("svc", "/bin/run.sh", "")
+        );
         assert_eq!(svc.env().get("A_B").map(String::as_str), Some("1"));
         let e = &m.exposes()[0];
-        assert_eq!((e.port(), e.kind(), e.web_ui(), e.listen_on_host()), (22555, Some(ExposeKind::Http), true, false));
+        assert_eq!(
+            (e.port(), e.kind(), e.web_ui(), e.listen_on_host()),
+            (22555, Some(ExposeKind::Http), true, false)
+        );
         let e = &m.exposes()[1];
-        assert_eq!((e.port(), e.kind(), e.web_ui(), e.listen_on_host()), (22555, Some(ExposeKind::Tcp), false, true));
+        assert_eq!(
+            (e.port(), e.kind(), e.web_ui(), e.listen_on_host()),
+            (22555, Some(ExposeKind::Tcp), false, true)
+        );
         assert!(e.interfaces().is_empty());
         assert_eq!(m.config_fields().count(), 2);
         assert!(!m.requires_internet());
@@ -1200,37 +1308,112 @@ mod tests {
 
     #[test]
     fn dogeboxd_checks_and_messages() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
-            ("unknown manifest version: 2", Box::new(|v| v["manifestVersion"] = json!(2))),
-            ("unknown manifest version: 0", Box::new(|v| v["manifestVersion"] = Value::Null)),
-            ("manifest meta.name is required", Box::new(|v| v["meta"]["name"] = json!(""))),
-            ("manifest meta.name is required", Box::new(|v| v["meta"] = Value::Null)),
-            ("manifest meta.version is required", Box::new(|v| v["meta"]["version"] = Value::Null)),
-            ("manifest container.build.nixFile is required", Box::new(|v| v["container"]["build"]["nixFile"] = json!(""))),
-            ("manifest container.build.nixFileSha256 is required", Box::new(|v| v["container"]["build"]["nixFileSha256"] = json!(""))),
-            ("service name is required", Box::new(|v| v["container"]["services"][0]["name"] = json!(""))),
-            ("service svc must have a non-empty exec command", Box::new(|v| v["container"]["services"][0]["command"] = Value::Null)),
-            ("expose name is required", Box::new(|v| v["container"]["exposes"][1]["name"] = json!(""))),
-            ("expose port must be between 1 and 65535", Box::new(|v| v["container"]["exposes"][0]["port"] = json!(0))),
-            ("expose port must be between 1 and 65535", Box::new(|v| v["container"]["exposes"][0]["port"] = json!(70000))),
-            ("expose port must be between 1 and 65535", Box::new(|v| v["container"]["exposes"][0]["port"] = json!(-1))),
-            ("expose port must be between 1 and 65535", Box::new(|v| v["container"]["exposes"][0]["port"] = Value::Null)),
-            ("expose type must be one of: http, tcp", Box::new(|v| v["container"]["exposes"][0]["type"] = json!("admin"))),
-            ("expose type must be one of: http, tcp", Box::new(|v| v["container"]["exposes"][0]["type"] = json!("HTTP"))),
-            ("config section name is required", Box::new(|v| v["config"]["sections"][0]["name"] = json!(""))),
-            ("config field name is required in section main", Box::new(|v| v["config"]["sections"][0]["fields"][0]["name"] = json!(""))),
-            ("config field RPC_USER in section main must have a label", Box::new(|v| v["config"]["sections"][0]["fields"][0]["label"] = Value::Null)),
-            ("config field RPC_USER in section main has invalid type slider", Box::new(|v| v["config"]["sections"][0]["fields"][0]["type"] = json!("slider"))),
-            ("config field RPC_USER in section main has invalid type ", Box::new(|v| v["config"]["sections"][0]["fields"][0]["type"] = json!(""))),
-            ("duplicate config field name: RPC_USER", Box::new(|v| {
-                let dup = v["config"]["sections"][0]["fields"][0].clone();
-                if let Some(sections) = v["config"]["sections"].as_array_mut() {
-                    sections.push(json!({ "name": "other", "fields": [dup] }));
-                }
-            })),
-            ("config field LIMIT step must be greater than zero", Box::new(|v| v["config"]["sections"][0]["fields"][1]["step"] = json!(0))),
-            ("config field LIMIT step must be greater than zero", Box::new(|v| v["config"]["sections"][0]["fields"][1]["step"] = json!(-0.5))),
-            ("config field LIMIT min cannot be greater than max", Box::new(|v| v["config"]["sections"][0]["fields"][1]["min"] = json!(11))),
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "unknown manifest version: 2",
+                Box::new(|v| v["manifestVersion"] = json!(2)),
+            ),
+            (
+                "unknown manifest version: 0",
+                Box::new(|v| v["manifestVersion"] = Value::Null),
+            ),
+            (
+                "manifest meta.name is required",
+                Box::new(|v| v["meta"]["name"] = json!("")),
+            ),
+            (
+                "manifest meta.name is required",
+                Box::new(|v| v["meta"] = Value::Null),
+            ),
+            (
+                "manifest meta.version is required",
+                Box::new(|v| v["meta"]["version"] = Value::Null),
+            ),
+            (
+                "manifest container.build.nixFile is required",
+                Box::new(|v| v["container"]["build"]["nixFile"] = json!("")),
+            ),
+            (
+                "manifest container.build.nixFileSha256 is required",
+                Box::new(|v| v["container"]["build"]["nixFileSha256"] = json!("")),
+            ),
+            (
+                "service name is required",
+                Box::new(|v| v["container"]["services"][0]["name"] = json!("")),
+            ),
+            (
+                "service svc must have a non-empty exec command",
+                Box::new(|v| v["container"]["services"][0]["command"] = Value::Null),
+            ),
+            (
+                "expose name is required",
+                Box::new(|v| v["container"]["exposes"][1]["name"] = json!("")),
+            ),
+            (
+                "expose port must be between 1 and 65535",
+                Box::new(|v| v["container"]["exposes"][0]["port"] = json!(0)),
+            ),
+            (
+                "expose port must be between 1 and 65535",
+                Box::new(|v| v["container"]["exposes"][0]["port"] = json!(70000)),
+            ),
+            (
+                "expose port must be between 1 and 65535",
+                Box::new(|v| v["container"]["exposes"][0]["port"] = json!(-1)),
+            ),
+            (
+                "expose port must be between 1 and 65535",
+                Box::new(|v| v["container"]["exposes"][0]["port"] = Value::Null),
+            ),
+            (
+                "expose type must be one of: http, tcp",
+                Box::new(|v| v["container"]["exposes"][0]["type"] = json!("admin")),
+            ),
+            (
+                "expose type must be one of: http, tcp",
+                Box::new(|v| v["container"]["exposes"][0]["type"] = json!("HTTP")),
+            ),
+            (
+                "config section name is required",
+                Box::new(|v| v["config"]["sections"][0]["name"] = json!("")),
+            ),
+            (
+                "config field name is required in section main",
+                Box::new(|v| v["config"]["sections"][0]["fields"][0]["name"] = json!("")),
+            ),
+            (
+                "config field RPC_USER in section main must have a label",
+                Box::new(|v| v["config"]["sections"][0]["fields"][0]["label"] = Value::Null),
+            ),
+            (
+                "config field RPC_USER in section main has invalid type slider",
+                Box::new(|v| v["config"]["sections"][0]["fields"][0]["type"] = json!("slider")),
+            ),
+            (
+                "config field RPC_USER in section main has invalid type ",
+                Box::new(|v| v["config"]["sections"][0]["fields"][0]["type"] = json!("")),
+            ),
+            (
+                "duplicate config field name: RPC_USER",
+                Box::new(|v| {
+                    let dup = v["config"]["sections"][0]["fields"][0].clone();
+                    if let Some(sections) = v["config"]["sections"].as_array_mut() {
+                        sections.push(json!({ "name": "other", "fields": [dup] }));
+                    }
+                }),
+            ),
+            (
+                "config field LIMIT step must be greater than zero",
+                Box::new(|v| v["config"]["sections"][0]["fields"][1]["step"] = json!(0)),
+            ),
+            (
+                "config field LIMIT step must be greater than zero",
+                Box::new(|v| v["config"]["sections"][0]["fields"][1]["step"] = json!(-0.5)),
+            ),
+            (
+                "config field LIMIT min cannot be greater than max",
+                Box::new(|v| v["config"]["sections"][0]["fields"][1]["min"] = json!(11)),
+            ),
         ];
         for (expected, edit) in cases {
             assert_eq!(invalid(edit), expected);
@@ -1260,7 +1443,7 @@ mod tests {
 
     #[test]
     fn strict_checks_and_messages() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+        let cases: Vec<(&str, Edit)> = vec![
             (
                 "manifest meta.version \"latest\" is not a valid version: unexpected character 'l' while parsing major version number; use SemVer such as 1.2.3 (a leading v and the short forms 1 and 1.2 are accepted)",
                 Box::new(|v| v["meta"]["version"] = json!("latest")),
@@ -1289,38 +1472,59 @@ mod tests {
                 "service name \"-x\" is invalid: use 1 to 64 characters from A-Z a-z 0-9 _ . -, starting with a letter or digit",
                 Box::new(|v| v["container"]["services"][0]["name"] = json!("-x")),
             ),
-            ("duplicate service name: svc", Box::new(|v| {
-                let dup = v["container"]["services"][0].clone();
-                if let Some(s) = v["container"]["services"].as_array_mut() {
-                    s.push(dup);
-                }
-            })),
+            (
+                "duplicate service name: svc",
+                Box::new(|v| {
+                    let dup = v["container"]["services"][0].clone();
+                    if let Some(s) = v["container"]["services"].as_array_mut() {
+                        s.push(dup);
+                    }
+                }),
+            ),
             (
                 "service svc exec \"bin/run.sh\" must be an absolute path inside the build output: start with /, name a file, no .. component",
-                Box::new(|v| v["container"]["services"][0]["command"]["exec"] = json!("bin/run.sh")),
+                Box::new(|v| {
+                    v["container"]["services"][0]["command"]["exec"] = json!("bin/run.sh")
+                }),
             ),
             (
                 "service svc exec \"/bin/../../etc/x\" must be an absolute path inside the build output: start with /, name a file, no .. component",
-                Box::new(|v| v["container"]["services"][0]["command"]["exec"] = json!("/bin/../../etc/x")),
+                Box::new(|v| {
+                    v["container"]["services"][0]["command"]["exec"] = json!("/bin/../../etc/x")
+                }),
             ),
             (
                 "service svc exec \"/\" must be an absolute path inside the build output: start with /, name a file, no .. component",
                 Box::new(|v| v["container"]["services"][0]["command"]["exec"] = json!("/")),
             ),
-            ("service svc exec contains a NUL character", Box::new(|v| v["container"]["services"][0]["command"]["exec"] = json!("/bin/a\u{0}b"))),
+            (
+                "service svc exec contains a NUL character",
+                Box::new(|v| {
+                    v["container"]["services"][0]["command"]["exec"] = json!("/bin/a\u{0}b")
+                }),
+            ),
             (
                 "service svc cwd \"../x\" must stay inside the build output: no .. component, no NUL",
                 Box::new(|v| v["container"]["services"][0]["command"]["cwd"] = json!("../x")),
             ),
             (
                 "service svc env key \"1A\" is not a valid environment variable name: use [A-Za-z_][A-Za-z0-9_]*",
-                Box::new(|v| v["container"]["services"][0]["command"]["env"] = json!({ "1A": "x" })),
+                Box::new(|v| {
+                    v["container"]["services"][0]["command"]["env"] = json!({ "1A": "x" })
+                }),
             ),
             (
                 "service svc env key \"A-B\" is not a valid environment variable name: use [A-Za-z_][A-Za-z0-9_]*",
-                Box::new(|v| v["container"]["services"][0]["command"]["env"] = json!({ "A-B": "x" })),
+                Box::new(|v| {
+                    v["container"]["services"][0]["command"]["env"] = json!({ "A-B": "x" })
+                }),
             ),
-            ("service svc env A value contains a NUL character", Box::new(|v| v["container"]["services"][0]["command"]["env"] = json!({ "A": "x\u{0}" }))),
+            (
+                "service svc env A value contains a NUL character",
+                Box::new(|v| {
+                    v["container"]["services"][0]["command"]["env"] = json!({ "A": "x\u{0}" })
+                }),
+            ),
         ];
         for (expected, edit) in cases {
             assert_eq!(invalid(edit), expected);
@@ -1335,10 +1539,14 @@ mod tests {
         v["container"]["build"]["nixFile"] = json!("./nix/pup.nix");
         v["container"]["services"][0]["name"] = json!("A1.b_c-d");
         v["container"]["services"][0]["command"]["cwd"] = json!("share/app");
-        v["container"]["services"][0]["command"]["env"] = json!({ "_X": "has spaces = fine", "Y2": "" });
+        v["container"]["services"][0]["command"]["env"] =
+            json!({ "_X": "has spaces = fine", "Y2": "" });
         let m = parse_value(&v);
         assert!(m.validate().is_ok(), "{:?}", m.validate());
-        assert_eq!(m.version().map(|v| v.to_string()).ok().as_deref(), Some("1.2.0"));
+        assert_eq!(
+            m.version().map(|v| v.to_string()).ok().as_deref(),
+            Some("1.2.0")
+        );
         assert_eq!(m.logo_path(), None);
         assert_eq!(m.nix_file_path().ok(), Some(PathBuf::from("nix/pup.nix")));
         assert!(is_service_name(&"a".repeat(64)));
@@ -1375,14 +1583,27 @@ mod tests {
         );
         let mut v = base();
         v["manifestVersion"] = json!("1");
-        assert!(parse_err(&v.to_string()).starts_with("failed to parse manifest.json: manifestVersion: invalid type: string"));
+        assert!(
+            parse_err(&v.to_string()).starts_with(
+                "failed to parse manifest.json: manifestVersion: invalid type: string"
+            )
+        );
         let mut v = base();
         v["config"]["sections"][0]["fields"][1]["min"] = json!("1");
-        assert!(parse_err(&v.to_string()).starts_with("failed to parse manifest.json: config.sections[0].fields[1].min: "));
+        assert!(
+            parse_err(&v.to_string())
+                .starts_with("failed to parse manifest.json: config.sections[0].fields[1].min: ")
+        );
         // The path is the canonical one even when the file spelled the key differently.
-        assert!(parse_err(r#"{"CONTAINER":{"Exposes":[{"PORT":"1"}]}}"#).starts_with("failed to parse manifest.json: container.exposes[0].port: "));
+        assert!(
+            parse_err(r#"{"CONTAINER":{"Exposes":[{"PORT":"1"}]}}"#)
+                .starts_with("failed to parse manifest.json: container.exposes[0].port: ")
+        );
         // serde alone would read an array as a positional struct; Go refuses it.
-        assert_eq!(parse_err("[]"), "failed to parse manifest.json: invalid type: sequence, expected an object");
+        assert_eq!(
+            parse_err("[]"),
+            "failed to parse manifest.json: invalid type: sequence, expected an object"
+        );
         assert_eq!(
             parse_err(r#"{"meta":["n","1"]}"#),
             "failed to parse manifest.json: meta: invalid type: sequence, expected an object"
@@ -1405,7 +1626,10 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         assert_eq!(m.manifest_version, Some(1));
-        assert_eq!((m.name(), m.version_str(), m.nix_file(), m.nix_file_sha256()), ("p", "1.0.0", "pup.nix", "AAA"));
+        assert_eq!(
+            (m.name(), m.version_str(), m.nix_file(), m.nix_file_sha256()),
+            ("p", "1.0.0", "pup.nix", "AAA")
+        );
         assert_eq!(m.services()[0].exec(), "/x");
         // Map keys are data: never renamed.
         let env: Vec<&str> = m.services()[0].env().keys().map(String::as_str).collect();
@@ -1435,7 +1659,9 @@ mod tests {
                         })
                         .collect(),
                 ),
-                (Arr(child), Value::Array(items)) => Value::Array(items.iter().map(|v| upper(v, child)).collect()),
+                (Arr(child), Value::Array(items)) => {
+                    Value::Array(items.iter().map(|v| upper(v, child)).collect())
+                }
                 _ => v.clone(),
             }
         }
@@ -1460,7 +1686,9 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         assert_eq!(m.name(), "");
-        assert!(m.services().is_empty() && m.exposes().is_empty() && m.config_sections().is_empty());
+        assert!(
+            m.services().is_empty() && m.exposes().is_empty() && m.config_sections().is_empty()
+        );
         let out = serde_json::to_value(&m).unwrap_or_default();
         assert_eq!(out["container"], Value::Null);
         assert_eq!(out["config"]["sections"], Value::Null);
@@ -1469,7 +1697,10 @@ mod tests {
         // Empty lists stay empty lists, not null.
         let m = parse_value(&json!({ "interfaces": [], "dependencies": [] }));
         let out = serde_json::to_value(&m).unwrap_or_default();
-        assert_eq!((out["interfaces"].clone(), out["dependencies"].clone()), (json!([]), json!([])));
+        assert_eq!(
+            (out["interfaces"].clone(), out["dependencies"].clone()),
+            (json!([]), json!([]))
+        );
         assert_eq!(Manifest::parse(b"null").ok(), Some(Manifest::default()));
     }
 
@@ -1491,7 +1722,9 @@ mod tests {
     fn repeated_keys_combine_like_go() {
         let m = parse_value(&json!({ "meta": { "name": "a", "NAME": null } }));
         assert_eq!(m.name(), "a");
-        let m = match Manifest::parse(br#"{"meta":{"name":"a"},"META":{"version":"1"},"Meta":{"name":"b"}}"#) {
+        let m = match Manifest::parse(
+            br#"{"meta":{"name":"a"},"META":{"version":"1"},"Meta":{"name":"b"}}"#,
+        ) {
             Ok(m) => m,
             Err(e) => panic!("{e}"),
         };
@@ -1502,14 +1735,18 @@ mod tests {
     fn config_options_both_forms_round_trip() {
         let mut v = base();
         v["config"]["sections"][0]["fields"][0]["type"] = json!("select");
-        v["config"]["sections"][0]["fields"][0]["options"] = json!(["a", { "label": "B", "value": "b" }, { "Label": "N", "VALUE": 3 }]);
+        v["config"]["sections"][0]["fields"][0]["options"] =
+            json!(["a", { "label": "B", "value": "b" }, { "Label": "N", "VALUE": 3 }]);
         let m = parse_value(&v);
         let field = &m.config_sections()[0].fields()[0];
         assert_eq!(field.options().len(), 3);
         assert_eq!(field.options()[0], ConfigOption::Plain("a".into()));
         assert_eq!(
             field.options()[2],
-            ConfigOption::Labeled(LabeledOption { label: Some("N".into()), value: Some(json!(3)) })
+            ConfigOption::Labeled(LabeledOption {
+                label: Some("N".into()),
+                value: Some(json!(3))
+            })
         );
         let out = serde_json::to_value(&m).unwrap_or_default();
         assert_eq!(
@@ -1534,30 +1771,58 @@ mod tests {
     #[test]
     fn load_dir_wraps_errors_like_dogeboxd() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let err = Manifest::load_dir(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Manifest::load_dir(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.starts_with("failed to read manifest.json: "), "{err}");
         assert!(err.contains("manifest.json: No such file"), "{err}");
 
         let path = dir.path().join(MANIFEST_FILE);
         std::fs::write(&path, "{not json")?;
-        let err = Manifest::load_dir(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.starts_with("failed to parse manifest.json: key must be a string"), "{err}");
+        let err = Manifest::load_dir(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("failed to parse manifest.json: key must be a string"),
+            "{err}"
+        );
 
         std::fs::write(&path, r#"{"manifestVersion": 2}"#)?;
         let err = Manifest::load_dir(dir.path()).err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("manifest validation failed: unknown manifest version: 2"));
+        assert_eq!(
+            err.as_deref(),
+            Some("manifest validation failed: unknown manifest version: 2")
+        );
 
         std::fs::write(&path, base().to_string())?;
-        assert_eq!(Manifest::load_dir(dir.path()).ok().map(|m| m.name().to_owned()).as_deref(), Some("Test Pup"));
+        assert_eq!(
+            Manifest::load_dir(dir.path())
+                .ok()
+                .map(|m| m.name().to_owned())
+                .as_deref(),
+            Some("Test Pup")
+        );
 
         // A symlinked manifest.json could point anywhere: not followed.
         let other = tempfile::tempdir()?;
         std::os::unix::fs::symlink(&path, other.path().join(MANIFEST_FILE))?;
-        let err = Manifest::load_dir(other.path()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.starts_with("failed to read manifest.json: ") && err.ends_with("is not a regular file (symbolic links are not followed)"), "{err}");
+        let err = Manifest::load_dir(other.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("failed to read manifest.json: ")
+                && err.ends_with("is not a regular file (symbolic links are not followed)"),
+            "{err}"
+        );
 
         std::fs::write(&path, vec![b' '; (METADATA_FILE_LIMIT + 1) as usize])?;
-        let err = Manifest::load_dir(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Manifest::load_dir(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.ends_with("is larger than 1048576 bytes"), "{err}");
         Ok(())
     }

@@ -9,7 +9,8 @@ use std::path::{Component, Path, PathBuf};
 
 use thiserror::Error;
 
-const ALLOWED: &str = "only a relative path inside the folder is allowed, such as \"pup.nix\" or \"sub/dir\"";
+const ALLOWED: &str =
+    "only a relative path inside the folder is allowed, such as \"pup.nix\" or \"sub/dir\"";
 
 /// Why a manifest or index path was rejected. `field` is the JSON path of the value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,10 +35,14 @@ pub enum PathError {
 pub fn safe_relative_path(field: &str, value: &str) -> Result<PathBuf, PathError> {
     let err_value = || (field.to_owned(), value.to_owned());
     if value.is_empty() {
-        return Err(PathError::Empty { field: field.to_owned() });
+        return Err(PathError::Empty {
+            field: field.to_owned(),
+        });
     }
     if value.contains('\0') {
-        return Err(PathError::Nul { field: field.to_owned() });
+        return Err(PathError::Nul {
+            field: field.to_owned(),
+        });
     }
     if value.starts_with('/') {
         let (field, value) = err_value();
@@ -71,7 +76,10 @@ pub fn safe_relative_path(field: &str, value: &str) -> Result<PathBuf, PathError
 #[derive(Debug, Error)]
 pub enum ReadError {
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{path} is not a regular file (symbolic links are not followed)")]
     NotRegularFile { path: PathBuf },
     #[error("{path} is larger than {limit} bytes")]
@@ -84,16 +92,26 @@ pub const METADATA_FILE_LIMIT: u64 = 1024 * 1024;
 /// Reads a metadata file that must be a regular file (not a symlink that could point outside the
 /// pup folder, not a FIFO that would block) and at most `limit` bytes.
 pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let io = |error| ReadError::Io { path: path.to_owned(), error };
+    let io = |error| ReadError::Io {
+        path: path.to_owned(),
+        error,
+    };
     let meta = fs::symlink_metadata(path).map_err(io)?;
     if !meta.file_type().is_file() {
-        return Err(ReadError::NotRegularFile { path: path.to_owned() });
+        return Err(ReadError::NotRegularFile {
+            path: path.to_owned(),
+        });
     }
     let file = fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge { path: path.to_owned(), limit });
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            limit,
+        });
     }
     Ok(bytes)
 }
@@ -122,7 +140,8 @@ mod tests {
 
     #[test]
     fn rejects_traversal_and_absolute() {
-        let cases: &[(&str, fn(&PathError) -> bool)] = &[
+        type IsExpected = fn(&PathError) -> bool;
+        let cases: &[(&str, IsExpected)] = &[
             ("../x", |e| matches!(e, PathError::ParentDir { .. })),
             ("a/../../b", |e| matches!(e, PathError::ParentDir { .. })),
             ("a/..", |e| matches!(e, PathError::ParentDir { .. })),
@@ -143,7 +162,9 @@ mod tests {
 
     #[test]
     fn messages_name_field_value_and_what_is_allowed() {
-        let e = safe_relative_path("container.build.nixFile", "../x").err().map(|e| e.to_string());
+        let e = safe_relative_path("container.build.nixFile", "../x")
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some(
@@ -151,7 +172,9 @@ mod tests {
                  inside the folder is allowed, such as \"pup.nix\" or \"sub/dir\""
             )
         );
-        let e = safe_relative_path("meta.logoPath", "/etc/passwd").err().map(|e| e.to_string());
+        let e = safe_relative_path("meta.logoPath", "/etc/passwd")
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some(

@@ -24,13 +24,17 @@ pub struct VersionError {
 pub fn parse_version(input: &str) -> Result<Version, VersionError> {
     let body = input.strip_prefix('v').unwrap_or(input);
     let padded = pad_short_form(body);
-    Version::parse(padded.as_deref().unwrap_or(body))
-        .map_err(|e| VersionError { value: input.to_owned(), reason: e.to_string() })
+    Version::parse(padded.as_deref().unwrap_or(body)).map_err(|e| VersionError {
+        value: input.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn pad_short_form(body: &str) -> Option<String> {
     let parts: Vec<&str> = body.split('.').collect();
-    let numeric = parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     match parts.len() {
         1 if numeric => Some(format!("{body}.0.0")),
         2 if numeric => Some(format!("{body}.0")),
@@ -63,12 +67,21 @@ mod tests {
 
     #[test]
     fn rejects_non_semver() {
-        for bad in ["", "v", "vv1.2.3", "1.2.3.4", "1.", "1..2", "01.2.3", "1.2-rc.1", "latest", " 1.2.3", "V1.2.3"] {
+        for bad in [
+            "", "v", "vv1.2.3", "1.2.3.4", "1.", "1..2", "01.2.3", "1.2-rc.1", "latest", " 1.2.3",
+            "V1.2.3",
+        ] {
             let err = parse_version(bad).err();
             assert!(err.is_some(), "{bad:?} accepted");
             let msg = err.map(|e| e.to_string()).unwrap_or_default();
-            assert!(msg.starts_with(&format!("{bad:?} is not a valid version: ")), "{msg}");
-            assert!(msg.ends_with("(a leading v and the short forms 1 and 1.2 are accepted)"), "{msg}");
+            assert!(
+                msg.starts_with(&format!("{bad:?} is not a valid version: ")),
+                "{msg}"
+            );
+            assert!(
+                msg.ends_with("(a leading v and the short forms 1 and 1.2 are accepted)"),
+                "{msg}"
+            );
         }
     }
 

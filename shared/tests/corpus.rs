@@ -10,7 +10,11 @@ use serde_json::Value;
 fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DOGEBOX_CORPUS") {
         let dir = PathBuf::from(dir);
-        assert!(dir.join("manifests").is_dir(), "DOGEBOX_CORPUS={} has no manifests/ folder", dir.display());
+        assert!(
+            dir.join("manifests").is_dir(),
+            "DOGEBOX_CORPUS={} has no manifests/ folder",
+            dir.display()
+        );
         return dir;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
@@ -28,7 +32,9 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
         for entry in entries {
-            let path = entry.unwrap_or_else(|e| panic!("{}: {e}", d.display())).path();
+            let path = entry
+                .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+                .path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "json") {
@@ -73,20 +79,27 @@ fn parse_ok(path: &Path) -> (Manifest, Value) {
     if let Err(e) = manifest.validate() {
         panic!("{}: {e}", path.display());
     }
-    let input: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let input: Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (manifest, input)
 }
 
 #[test]
 fn every_corpus_manifest_parses_validates_and_round_trips() {
     let files = json_files(&corpus_dir().join("manifests"));
-    assert_eq!(files.len(), 17, "expected 9 + 8 corpus manifests, found {files:?}");
+    assert_eq!(
+        files.len(),
+        17,
+        "expected 9 + 8 corpus manifests, found {files:?}"
+    );
     for path in &files {
         let (manifest, input) = parse_ok(path);
-        let output = serde_json::to_value(&manifest).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let output =
+            serde_json::to_value(&manifest).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_kept(&input, &output, "", path);
         // Serialising and parsing again gives the same manifest.
-        let again = Manifest::parse(output.to_string().as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let again = Manifest::parse(output.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(again, manifest, "{}", path.display());
         assert!(manifest.version().is_ok(), "{}", path.display());
     }
@@ -101,34 +114,88 @@ fn round_trip_check_catches_a_lost_field() {
     let file = Path::new("test");
     assert!(std::panic::catch_unwind(|| assert_kept(&input, &lost, "", file)).is_err());
     assert!(std::panic::catch_unwind(|| assert_kept(&input, &changed, "", file)).is_err());
-    assert_kept(&input, &serde_json::json!({ "a": { "b": null, "c": [1, { "d": 2, "e": 0 }] }, "x": 1 }), "", file);
+    assert_kept(
+        &input,
+        &serde_json::json!({ "a": { "b": null, "c": [1, { "d": 2, "e": 0 }] }, "x": 1 }),
+        "",
+        file,
+    );
 }
 
 #[test]
 fn dogecoin_core_facts() {
     let (core, _) = parse_ok(&corpus_dir().join("manifests/dogebox-wg-pups/core.json"));
-    assert_eq!((core.name(), core.version_str()), ("Dogecoin Core", "0.0.9"));
+    assert_eq!(
+        (core.name(), core.version_str()),
+        ("Dogecoin Core", "0.0.9")
+    );
     assert_eq!(core.nix_file(), "pup.nix");
-    assert_eq!(core.nix_file_sha256(), "3af99d529f30e51c1f0a01bfe547b28ad1a40de7145a6c3d36538bf8518abbf5");
+    assert_eq!(
+        core.nix_file_sha256(),
+        "3af99d529f30e51c1f0a01bfe547b28ad1a40de7145a6c3d36538bf8518abbf5"
+    );
     let names: Vec<&str> = core.services().iter().map(|s| s.name()).collect();
     assert_eq!(names, ["dogecoind", "monitor", "logger"]);
-    assert!(core.services().iter().all(|s| s.env().is_empty() && s.cwd().is_empty()));
+    assert!(
+        core.services()
+            .iter()
+            .all(|s| s.env().is_empty() && s.cwd().is_empty())
+    );
     // 22555 twice, as http and as tcp: must be accepted.
-    let rpc: Vec<ExposeKind> = core.exposes().iter().filter(|e| e.port() == 22555).filter_map(|e| e.kind()).collect();
+    let rpc: Vec<ExposeKind> = core
+        .exposes()
+        .iter()
+        .filter(|e| e.port() == 22555)
+        .filter_map(|e| e.kind())
+        .collect();
     assert_eq!(rpc, [ExposeKind::Http, ExposeKind::Tcp]);
     assert!(core.exposes()[0].listen_on_host());
     assert!(core.requires_internet());
-    assert_eq!(core.upstream_versions().get("Core").map(String::as_str), Some("v1.14.9"));
+    assert_eq!(
+        core.upstream_versions().get("Core").map(String::as_str),
+        Some("v1.14.9")
+    );
     assert_eq!(core.interfaces().len(), 3);
     assert_eq!(core.metrics().len(), 7);
 }
 
 #[test]
-fn config_sections_of_core_remote() {
+fn config_sections_and_no_dependencies_of_core_remote() {
     let (m, _) = parse_ok(&corpus_dir().join("manifests/dogebox-wg-pups/core-remote.json"));
     let fields: Vec<&str> = m.config_fields().map(|f| f.name()).collect();
-    assert!(fields.contains(&"REMOTE_HOST") && fields.contains(&"RPC_PASSWORD"), "{fields:?}");
-    assert!(!m.dependencies().is_empty());
+    assert!(
+        fields.contains(&"REMOTE_HOST") && fields.contains(&"RPC_PASSWORD"),
+        "{fields:?}"
+    );
+    assert!(m.dependencies().is_empty());
+}
+
+#[test]
+fn dependencies_of_core_gateway() {
+    let (m, _) = parse_ok(&corpus_dir().join("manifests/dogebox-wg-pups/core-gateway.json"));
+    let deps: Vec<(&str, &str, &[String])> = m
+        .dependencies()
+        .iter()
+        .map(|d| {
+            (
+                d.interface_name(),
+                d.interface_version(),
+                d.permission_groups(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("core-rpc", "0.0.1", &["RPC".to_owned()][..]),
+            ("core-zmq", "0.0.1", &["ZMQ".to_owned()][..])
+        ]
+    );
+    assert!(
+        m.dependencies()
+            .iter()
+            .all(|d| d.source.is_some() && !d.optional())
+    );
 }
 
 fn index(name: &str) -> SourceIndex {
@@ -144,17 +211,38 @@ fn locations(index: &SourceIndex) -> Vec<String> {
 #[test]
 fn indexes_list_exactly_their_pups() {
     let pups = index("dogebox-wg-pups.json");
-    assert_eq!((pups.id(), pups.name()), ("dogeorg.pups", "Dogecoin Foundation"));
+    assert_eq!(
+        (pups.id(), pups.name()),
+        ("dogeorg.pups", "Dogecoin Foundation")
+    );
     assert_eq!(
         locations(&pups),
-        ["core", "gigawallet", "dogenet", "dogemap", "identity", "spv", "spv_enclave", "core-remote", "core-gateway"]
+        [
+            "core",
+            "gigawallet",
+            "dogenet",
+            "dogemap",
+            "identity",
+            "spv",
+            "spv_enclave",
+            "core-remote",
+            "core-gateway"
+        ]
     );
     let templates = index("dogebox-wg-pup-templates.json");
     assert_eq!(templates.id(), "dogebox-wg.pup-templates");
-    assert_eq!(locations(&templates), ["nextjs", "golang", "php", "rust", "python", "nodejs", "c", "cpp"]);
+    assert_eq!(
+        locations(&templates),
+        [
+            "nextjs", "golang", "php", "rust", "python", "nodejs", "c", "cpp"
+        ]
+    );
 
     // Each listed location has its manifest in the corpus, and nothing else is there.
-    for (idx, folder) in [(&pups, "dogebox-wg-pups"), (&templates, "dogebox-wg-pup-templates")] {
+    for (idx, folder) in [
+        (&pups, "dogebox-wg-pups"),
+        (&templates, "dogebox-wg-pup-templates"),
+    ] {
         let mut listed = locations(idx);
         listed.sort();
         let dir = corpus_dir().join("manifests").join(folder);

@@ -852,7 +852,7 @@ fn unit_escape(s: &str) -> String {
     s.replace('%', "%%")
 }
 
-/// One `ExecStart=` word: double-quoted, with `\`, `"`, `$` and `%` escaped.
+/// One `ExecStart=` word: double-quoted, with `\`, `"`, `$`, `%`, newline and tab escaped.
 fn exec_quote(s: &str) -> String {
     let mut q = String::from("\"");
     for c in s.chars() {
@@ -861,6 +861,8 @@ fn exec_quote(s: &str) -> String {
             '"' => q.push_str("\\\""),
             '$' => q.push_str("$$"),
             '%' => q.push_str("%%"),
+            '\n' => q.push_str("\\n"),
+            '\t' => q.push_str("\\t"),
             c => q.push(c),
         }
     }

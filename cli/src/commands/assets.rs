@@ -19,8 +19,25 @@ pub fn completions(ctx: &Ctx, args: CompletionsArgs) -> Result<ExitCode> {
 
 fn completion(shell: Shell) -> Vec<u8> {
     let mut buf = Vec::new();
-    clap_complete::generate(clap_complete::Shell::from(shell), &mut Cli::command(), BIN, &mut buf);
+    clap_complete::generate(clap_complete::Shell::from(shell), &mut public_command(), BIN, &mut buf);
     buf
+}
+
+/// The command tree without hidden subcommands. clap_complete would offer them, and clap has
+/// no way to drop a subcommand, so the top level is rebuilt from its parts.
+fn public_command() -> clap::Command {
+    let full = Cli::command();
+    let mut cmd = clap::Command::new(BIN)
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(full.get_about().cloned().unwrap_or_default())
+        .subcommand_required(true);
+    for arg in full.get_arguments() {
+        cmd = cmd.arg(arg.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        cmd = cmd.subcommand(sub.clone());
+    }
+    cmd
 }
 
 /// Every generated file, by path relative to the output root.
@@ -83,5 +100,10 @@ mod tests {
             assert!(files.contains_key(page), "missing {page}: {:?}", files.keys());
         }
         assert!(!files.keys().any(|k| k.contains("generate-assets") || k.contains("-help")), "{:?}", files.keys());
+        for shell in ["completions/dogebox.bash", "completions/_dogebox", "completions/dogebox.fish"] {
+            let text = String::from_utf8_lossy(&files[shell]);
+            assert!(text.contains("uninstall"), "{shell} misses a command");
+            assert!(!text.contains("generate-assets"), "{shell} offers the hidden command");
+        }
     }
 }
