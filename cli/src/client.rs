@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use dogebox_shared::wire::{
-    Accepted, Action, Change, ErrorBody, JobRecord, PupView, SourceView, StoreListing,
+    Accepted, Action, Change, DaemonStatus, ErrorBody, JobRecord, PupView, SourceView, StoreListing,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -86,6 +86,10 @@ impl Client {
 
     pub fn socket(&self) -> &Path {
         &self.socket
+    }
+
+    pub async fn status(&self) -> Result<DaemonStatus, ClientError> {
+        self.get_json("/v1/status").await
     }
 
     pub async fn pups(&self) -> Result<Vec<PupView>, ClientError> {

@@ -1,5 +1,8 @@
 //! `dogebox`: the command-line tool for Dogebox. It talks to dogeboxd over a Unix socket.
 
+// All output goes through `output::Output`, so `--json` stays pure and errors keep one prefix.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod cli;
 mod client;
 mod commands;

@@ -56,8 +56,11 @@ fn table(headers: &[&str], width: Option<u16>) -> Table {
     table
 }
 
-fn finish(table: Table) -> String {
-    // comfy-table pads every line to the column width; trailing blanks only get in the way.
+fn finish(mut table: Table) -> String {
+    // No left margin, two blanks between columns; and no trailing blanks on the lines.
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
     table.to_string().lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
 }
 

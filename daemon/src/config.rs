@@ -46,6 +46,11 @@ pub struct Config {
     #[arg(long, env = "DOGEBOXD_NIX_PATH")]
     pub nix_path: Option<String>,
 
+    /// An extra Nix setting for builds, as NAME=VALUE (repeatable), e.g.
+    /// `substituters=` on a machine with no binary cache.
+    #[arg(long = "nix-option", value_name = "NAME=VALUE", value_parser = parse_nix_option)]
+    pub nix_options: Vec<(String, String)>,
+
     /// The system user pups run as.
     #[arg(long, env = "DOGEBOXD_PUP_USER", default_value = "dogebox-pup")]
     pub pup_user: String,
@@ -94,6 +99,16 @@ impl std::fmt::Display for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.base, self.prefix)
     }
+}
+
+pub fn parse_nix_option(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("nix option {s:?} must be written NAME=VALUE (VALUE may be empty)"))?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(format!("nix option name {name:?} may only contain letters, digits, '-' and '_'"));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 pub fn parse_network(s: &str) -> Result<Network, String> {
@@ -153,5 +168,13 @@ mod tests {
         assert!(parse_network("10.69.0.1/16").unwrap_err().contains("host bits"));
         assert!(parse_network("10.69.0.0").is_err());
         assert!(parse_network("10.69.0.0/31").is_err());
+    }
+
+    #[test]
+    fn nix_options_parse() {
+        assert_eq!(parse_nix_option("substituters=").unwrap(), ("substituters".into(), String::new()));
+        assert_eq!(parse_nix_option("cores=2").unwrap(), ("cores".into(), "2".into()));
+        assert!(parse_nix_option("substituters").is_err());
+        assert!(parse_nix_option("a b=c").is_err());
     }
 }

@@ -115,7 +115,7 @@ impl Daemon {
         let pups = grouped
             .into_iter()
             .map(|((source_id, name), mut versions)| {
-                versions.sort_by(|a, b| b.semver.cmp(&a.semver));
+                versions.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
                 let latest = latest(&versions).unwrap_or(versions[0]);
                 StorePup {
                     installed: records
@@ -270,11 +270,11 @@ impl Daemon {
             )));
         }
         let mut candidates: Vec<&OfferedPup> = matching.iter().map(|(_, p)| p).collect();
-        candidates.sort_by(|a, b| b.semver.cmp(&a.semver));
+        candidates.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
         let chosen = match version {
             Some(v) => {
                 let wanted = dogebox_shared::version::parse_version(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
-                candidates.iter().copied().find(|p| p.semver == wanted).ok_or_else(|| {
+                candidates.iter().copied().find(|p| p.semver.cmp_precedence(&wanted).is_eq()).ok_or_else(|| {
                     ApiError::not_found(format!(
                         "{name} {v} is not offered; versions: {}",
                         candidates.iter().map(|p| p.version.as_str()).collect::<Vec<_>>().join(", ")

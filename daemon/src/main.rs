@@ -104,6 +104,7 @@ fn runtime_config(cfg: &Config) -> SystemdConfig {
         ("sandbox".to_string(), "false".to_string()),
         ("build-users-group".to_string(), String::new()),
     ];
+    rc.nix_options.extend(cfg.nix_options.iter().cloned());
     rc
 }
 

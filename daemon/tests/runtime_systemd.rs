@@ -4,14 +4,16 @@
 //!   DOGEBOX_SYSTEMD_STATE=/tmp/rt-sd dev/with-systemd -- cargo test -p dogeboxd --test runtime_systemd
 //!
 //! Outside that environment every test fails and says so: a skipped test would look
-//! like a passing one. Ids are fixed per test (so a re-run cleans up after a crashed
-//! one), IPs are in 10.69.200.0/24 and host ports are ≥ 20000.
+//! like a passing one. Ids are unique per run, IPs are free ones in 10.69.200.0/24
+//! (host 10.69.200.1) and host ports are free ones ≥ 20000, so two runs of this suite
+//! can overlap.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use dogebox_shared::wire::RunStatus;
@@ -51,16 +53,48 @@ fn config() -> SystemdConfig {
 
 async fn runtime() -> SystemdRuntime {
     require_environment();
+    // RUST_LOG=dogeboxd=debug shows what the runtime does.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
     match SystemdRuntime::connect(config()).await {
         Ok(rt) => rt,
         Err(e) => panic!("connecting to systemd: {e}\n{HOW_TO_RUN}"),
     }
 }
 
+/// Unique per test *and* per run: someone else may run this suite at the same time
+/// (veths and routes live in the host's shared network namespace).
 fn id_for(test: &str) -> String {
-    let mut id = hex::encode(Sha256::digest(format!("dogebox runtime_systemd test {test}")));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let seed = format!("dogebox runtime_systemd {test} {} {nanos}", std::process::id());
+    let mut id = hex::encode(Sha256::digest(seed));
     id.truncate(32);
     id
+}
+
+/// A pup IP in 10.69.200.0/24 that no host route uses yet. An in-process counter
+/// keeps parallel tests apart; the route check keeps concurrent runs apart.
+fn free_pup_ip() -> Ipv4Addr {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let offset = std::process::id() % 240;
+    for _ in 0..240 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let last = 10 + (offset + n) % 240;
+        let ip = Ipv4Addr::new(10, 69, 200, last as u8);
+        let routes = std::process::Command::new("ip")
+            .args(["-4", "route", "show", &format!("{ip}/32")])
+            .output()
+            .expect("run ip route");
+        if routes.status.success() && routes.stdout.iter().all(u8::is_ascii_whitespace) {
+            return ip;
+        }
+    }
+    panic!("no free pup IP left in 10.69.200.0/24");
 }
 
 /// A pup on disk: source with the fixture nix file, storage, build dir, log file.
@@ -71,7 +105,7 @@ struct Pup {
 }
 
 impl Pup {
-    fn new(test: &str, last_octet: u8, fixture: &str, web_uis: Vec<WebUiSpec>) -> Self {
+    fn new(test: &str, fixture: &str, web_uis: Vec<WebUiSpec>) -> Self {
         // Under target/: units run with PrivateTmp, and /tmp paths are not needed.
         let dir = tempfile::Builder::new()
             .prefix(&format!("rt-{test}-"))
@@ -88,7 +122,7 @@ impl Pup {
         std::fs::copy(Path::new(FIXTURES).join(fixture), &nix_file).expect("copy fixture");
 
         let id = id_for(test);
-        let ip = Ipv4Addr::new(10, 69, 200, last_octet);
+        let ip = free_pup_ip();
         let env = BTreeMap::from([
             ("DBX_PUP_ID".to_owned(), id.clone()),
             ("DBX_PUP_IP".to_owned(), ip.to_string()),
@@ -244,12 +278,15 @@ async fn leftovers(spec: &PupSpec) -> Vec<String> {
 #[tokio::test]
 async fn lifecycle_build_network_start_stop_destroy() {
     let rt = runtime().await;
+    let t0 = Instant::now();
+    let step = |what: &str| eprintln!("[{:>6.2}s] {what}", t0.elapsed().as_secs_f64());
     let port = free_port("lifecycle");
     let web = WebUiSpec { name: "main".into(), host_port: port, internal_port: INTERNAL_PORT };
-    let pup = Pup::new("lifecycle", 10, "web.nix", vec![web]);
+    let pup = Pup::new("lifecycle", "web.nix", vec![web]);
     let spec = &pup.spec;
     rt.destroy(spec).await.expect("clearing leftovers");
 
+    step("build");
     let lines = build_ok(&rt, spec).await;
     assert!(!lines.is_empty(), "build output reaches the sink");
     assert!(spec.build_dir.join("svc-web").exists(), "out-link under build_dir");
@@ -260,13 +297,17 @@ async fn lifecycle_build_network_start_stop_destroy() {
     assert_eq!(st.services.len(), 1);
     assert_eq!((st.services[0].active_state.as_str(), st.services[0].sub_state.as_str()), ("inactive", "dead"));
 
+    step("create_network");
     rt.create_network(spec).await.expect("create_network");
     rt.create_network(spec).await.expect("create_network is idempotent");
 
+    step("start");
     rt.start(spec).await.expect("start");
     wait_status(&rt, spec, RunStatus::Running).await;
+    step("running");
     let body = eventually("HTTP at the pup IP", Duration::from_secs(20), || http_get(pup.addr(), "/hello")).await;
     assert_eq!(body, spec.id, "served from /storage, written by the service");
+    step("web UI");
     let host = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let body = eventually("HTTP on the web UI host port", Duration::from_secs(20), || http_get(host, "/hello")).await;
     assert_eq!(body, spec.id);
@@ -279,6 +320,7 @@ async fn lifecycle_build_network_start_stop_destroy() {
     let log = std::fs::read_to_string(&spec.log_file).expect("log file");
     assert!(log.contains(&format!("web starting for pup {}", spec.id)), "stdout appended to the log: {log}");
 
+    step("stop");
     rt.stop(spec).await.expect("stop");
     let st = rt.status(spec).await.expect("status");
     assert_eq!(st.status, RunStatus::Stopped, "stop waits until the units are down: {st:?}");
@@ -286,11 +328,13 @@ async fn lifecycle_build_network_start_stop_destroy() {
     assert!(http_get(host, "/hello").await.is_err(), "web UI socket is gone");
     rt.stop(spec).await.expect("stop is idempotent");
 
+    step("start again");
     rt.start(spec).await.expect("start again");
     wait_status(&rt, spec, RunStatus::Running).await;
     eventually("HTTP after restart", Duration::from_secs(20), || http_get(pup.addr(), "/hello")).await;
     eventually("web UI after restart", Duration::from_secs(20), || http_get(host, "/hello")).await;
 
+    step("destroy");
     rt.destroy(spec).await.expect("destroy");
     assert_eq!(leftovers(spec).await, Vec::<String>::new());
     assert_eq!(rt.status(spec).await.expect("status").status, RunStatus::Stopped);
@@ -299,7 +343,7 @@ async fn lifecycle_build_network_start_stop_destroy() {
 #[tokio::test]
 async fn failing_build_reports_the_build_error() {
     let rt = runtime().await;
-    let pup = Pup::new("broken-build", 50, "broken.nix", Vec::new());
+    let pup = Pup::new("broken-build", "broken.nix", Vec::new());
     let lines = Mutex::new(Vec::new());
     let sink = |l: &str| {
         if let Ok(mut v) = lines.lock() {
@@ -320,7 +364,7 @@ async fn failing_build_reports_the_build_error() {
 #[tokio::test]
 async fn missing_service_attribute_or_exec_is_reported() {
     let rt = runtime().await;
-    let mut pup = Pup::new("missing-exec", 51, "web.nix", Vec::new());
+    let mut pup = Pup::new("missing-exec", "web.nix", Vec::new());
     pup.spec.services[0].exec = "/bin/not-there".into();
     match rt.build(&pup.spec, &|_| {}).await {
         Err(RuntimeError::MissingExec { service, exec, .. }) => {
@@ -340,8 +384,8 @@ async fn missing_service_attribute_or_exec_is_reported() {
 #[tokio::test]
 async fn two_pups_listen_on_the_same_internal_port() {
     let rt = runtime().await;
-    let a = Pup::new("same-port-a", 20, "web.nix", Vec::new());
-    let b = Pup::new("same-port-b", 21, "web.nix", Vec::new());
+    let a = Pup::new("same-port-a", "web.nix", Vec::new());
+    let b = Pup::new("same-port-b", "web.nix", Vec::new());
     for p in [&a, &b] {
         rt.destroy(&p.spec).await.expect("clearing leftovers");
         build_ok(&rt, &p.spec).await;
@@ -365,7 +409,7 @@ async fn web_ui_on_a_busy_host_port_is_a_clear_error() {
     let holder = std::net::TcpListener::bind(("0.0.0.0", free_port("busy-port"))).expect("hold a port");
     let port = holder.local_addr().expect("addr").port();
     let web = WebUiSpec { name: "main".into(), host_port: port, internal_port: INTERNAL_PORT };
-    let pup = Pup::new("busy-port", 30, "web.nix", vec![web]);
+    let pup = Pup::new("busy-port", "web.nix", vec![web]);
     rt.destroy(&pup.spec).await.expect("clearing leftovers");
     build_ok(&rt, &pup.spec).await;
     rt.create_network(&pup.spec).await.expect("create_network");
@@ -384,7 +428,7 @@ async fn web_ui_on_a_busy_host_port_is_a_clear_error() {
 #[tokio::test]
 async fn destroy_twice_and_destroy_of_nothing_succeed() {
     let rt = runtime().await;
-    let pup = Pup::new("destroy-twice", 40, "web.nix", Vec::new());
+    let pup = Pup::new("destroy-twice", "web.nix", Vec::new());
     rt.destroy(&pup.spec).await.expect("destroy of a pup that has nothing");
     build_ok(&rt, &pup.spec).await;
     rt.create_network(&pup.spec).await.expect("create_network");

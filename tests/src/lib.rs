@@ -591,7 +591,7 @@ impl Daemon {
         let service_unit = format!(
             "[Unit]\nDescription=dogeboxd test daemon (slot {n})\n\
              Requires={sock}\nAfter={sock}\n\n\
-             [Service]\nType=simple\nExecStart={exec}\n\
+             [Service]\nType=notify\nKillMode=mixed\nExecStart={exec}\n\
              # The user manager's environment.d sets NIX_REMOTE=daemon, but no nix-daemon\n\
              # runs here: let nix pick the local store.\n\
              UnsetEnvironment=NIX_REMOTE\n\

@@ -11,7 +11,7 @@ fn wrong_nix_hash_leaves_the_pup_broken_with_both_hashes() {
 
     let out = d.install("bad-hash");
     assert_eq!(out.code, Some(1), "a failed install exits 1: {out}");
-    assert!(out.text().to_lowercase().contains("hash"), "the CLI says the hash is wrong: {out}");
+    assert!(out.text().contains(TestPup::wrong_hash_value()), "the CLI names the wrong hash: {out}");
 
     let p = d.expect_pup("bad-hash");
     assert_eq!(p["installation"], "broken", "{p}");

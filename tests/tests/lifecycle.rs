@@ -51,7 +51,7 @@ fn hello_web_install_stop_start_uninstall_purge() {
     assert!(storage.join("www/index.html").is_file(), "the pup wrote into its /storage");
 
     // The source cannot go while a pup from it is installed; the message names the pup.
-    let refused = d.cli(&["source", "remove", EXAMPLES_ID]);
+    let refused = d.cli(&["--yes", "source", "remove", EXAMPLES_ID]);
     assert!(!refused.success(), "source remove must be refused: {refused}");
     assert!(refused.text().contains("hello-web"), "the refusal names the pup: {refused}");
 
@@ -83,7 +83,7 @@ fn hello_web_install_stop_start_uninstall_purge() {
     assert!(!storage.exists(), "purge removes the storage dir {}", storage.display());
 
     // Now the source can go.
-    d.cli(&["source", "remove", EXAMPLES_ID]).ok();
+    d.cli(&["--yes", "source", "remove", EXAMPLES_ID]).ok();
     let sources = d.cli_json(&["source", "list"]);
     assert!(
         !sources.as_array().is_some_and(|a| a.iter().any(|s| s["id"] == EXAMPLES_ID)),

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
-use crate::client::Client;
+use crate::client::{Client, ClientError};
 use crate::errors::{CliError, Exit};
 use crate::output::Output;
 
@@ -52,13 +52,42 @@ impl Ctx {
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Ctx { client: Client::new(&cli.socket), out: Output::detect(cli.json), yes: cli.yes };
-    match cli.command {
-        Command::Source(cmd) => source::run(&ctx, cmd).await,
-        Command::Store(args) => store::run(&ctx, args).await,
-        Command::Pup(cmd) => pup::run(&ctx, cmd).await,
-        Command::Jobs(args) => jobs::run(&ctx, args).await,
-        Command::Completions(args) => assets::completions(&ctx, args),
-        Command::GenerateAssets(args) => assets::generate(&ctx, &args.dir),
+    let result = dispatch(&ctx, cli.command).await;
+    match result {
+        Err(err) if matches!(err.downcast_ref::<ClientError>(), Some(ClientError::Protocol(_))) => {
+            Err(explain_protocol(&ctx, err).await)
+        }
+        other => other,
+    }
+}
+
+/// An answer the CLI cannot read most often means the daemon is another version: ask it, and
+/// say which side to update. Any failure to ask leaves the original error as it was.
+async fn explain_protocol(ctx: &Ctx, err: anyhow::Error) -> anyhow::Error {
+    let Ok(status) = ctx.client.status().await else { return err };
+    let ours = dogebox_shared::wire::PROTOCOL;
+    let advice = match status.protocol.cmp(&ours) {
+        std::cmp::Ordering::Equal => return err,
+        std::cmp::Ordering::Less => "the daemon is older than this CLI; update dogeboxd",
+        std::cmp::Ordering::Greater => "the daemon is newer than this CLI; update dogebox",
+    };
+    ClientError::Protocol(format!(
+        "dogeboxd {} speaks protocol {}, this CLI speaks {ours}: {advice} ({})",
+        status.version,
+        status.protocol,
+        crate::errors::message(&err)
+    ))
+    .into()
+}
+
+async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Source(cmd) => source::run(ctx, cmd).await,
+        Command::Store(args) => store::run(ctx, args).await,
+        Command::Pup(cmd) => pup::run(ctx, cmd).await,
+        Command::Jobs(args) => jobs::run(ctx, args).await,
+        Command::Completions(args) => assets::completions(ctx, args),
+        Command::GenerateAssets(args) => assets::generate(ctx, &args.dir),
     }
 }
 

@@ -125,6 +125,8 @@ impl SystemdRuntime {
     async fn prepare(&self, units: &[String]) -> Result<bool, RuntimeError> {
         let Some(main) = units.first() else { return Ok(false) };
         match self.systemd.state(main).await? {
+            // Nothing loaded under the main name; an aux unit may still linger.
+            None if units.len() == 1 => return Ok(false),
             None => {}
             Some(s) if matches!(s.active.as_str(), "active" | "activating" | "reloading") => {
                 return Ok(true);

@@ -59,6 +59,12 @@ impl NixBuilder {
         if let Some(p) = &self.nix_path {
             cmd.env("NIX_PATH", p);
         }
+        if wants_missing_daemon() {
+            // Debian's nix-bin sets NIX_REMOTE=daemon for every systemd user manager
+            // (environment.d), even where no nix-daemon runs; as root we can build
+            // against the store directly, which is what "auto" (empty) does.
+            cmd.env_remove("NIX_REMOTE");
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -188,4 +194,12 @@ fn take_line(buf: &mut Vec<u8>) -> Option<String> {
     let line = String::from_utf8_lossy(buf).trim_end_matches(['\n', '\r']).to_owned();
     buf.clear();
     Some(line)
+}
+
+/// Path of the nix-daemon's socket, where Nix looks for it by default.
+const NIX_DAEMON_SOCKET: &str = "/nix/var/nix/daemon-socket/socket";
+
+/// Whether the environment asks for a nix-daemon that is not there.
+fn wants_missing_daemon() -> bool {
+    std::env::var_os("NIX_REMOTE").is_some_and(|v| v == "daemon") && !Path::new(NIX_DAEMON_SOCKET).exists()
 }

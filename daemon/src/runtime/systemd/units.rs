@@ -172,6 +172,14 @@ impl Systemd {
         timeout: Duration,
     ) -> Result<(), RuntimeError> {
         let mode = if force { "replace-irreversibly" } else { "replace" };
+        let mut loaded = Vec::new();
+        for unit in units {
+            // StopUnit on an unknown name would load it (as "not-found") first.
+            if self.state(unit).await?.is_some() {
+                loaded.push(unit.clone());
+            }
+        }
+        let units = loaded.as_slice();
         for unit in units {
             match self.manager.stop_unit(unit.clone(), mode.into()).await {
                 Ok(_) => tracing::info!(unit, "stopping unit"),
