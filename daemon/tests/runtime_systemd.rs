@@ -42,10 +42,14 @@ fn require_environment() {
 fn config() -> SystemdConfig {
     let mut cfg = SystemdConfig::new(Scope::User, "nobody");
     // No build users, no binary cache on the test machines.
-    cfg.nix_options = [("sandbox", "false"), ("build-users-group", ""), ("substituters", "")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    cfg.nix_options = [
+        ("sandbox", "false"),
+        ("build-users-group", ""),
+        ("substituters", ""),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
     // A nixpkgs that does not exist: the fixtures must build without forcing `pkgs`.
     cfg.nix_path = Some("nixpkgs=/var/empty/no-nixpkgs-here".into());
     cfg
@@ -71,7 +75,10 @@ fn id_for(test: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let seed = format!("dogebox runtime_systemd {test} {} {nanos}", std::process::id());
+    let seed = format!(
+        "dogebox runtime_systemd {test} {} {nanos}",
+        std::process::id()
+    );
     let mut id = hex::encode(Sha256::digest(seed));
     id.truncate(32);
     id
@@ -116,8 +123,11 @@ impl Pup {
         std::fs::create_dir_all(&source).expect("source dir");
         std::fs::create_dir_all(&storage).expect("storage dir");
         // The service runs as `nobody` and writes to /storage.
-        std::fs::set_permissions(&storage, std::os::unix::fs::PermissionsExt::from_mode(0o777))
-            .expect("chmod storage");
+        std::fs::set_permissions(
+            &storage,
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .expect("chmod storage");
         let nix_file = source.join("pup.nix");
         std::fs::copy(Path::new(FIXTURES).join(fixture), &nix_file).expect("copy fixture");
 
@@ -165,14 +175,17 @@ impl Drop for Pup {
         // The test's runtime is unwinding: clean up on a fresh one in its own thread.
         let spec = self.spec.clone();
         let cleanup = std::thread::spawn(move || {
-            let Ok(tokio_rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(tokio_rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             tokio_rt.block_on(async {
-                if let Ok(rt) = SystemdRuntime::connect(config()).await {
-                    if let Err(e) = rt.destroy(&spec).await {
-                        eprintln!("cleanup of pup {} failed: {e}", spec.id);
-                    }
+                if let Ok(rt) = SystemdRuntime::connect(config()).await
+                    && let Err(e) = rt.destroy(&spec).await
+                {
+                    eprintln!("cleanup of pup {} failed: {e}", spec.id);
                 }
             });
         });
@@ -190,7 +203,9 @@ where
     loop {
         match check().await {
             Ok(v) => return v,
-            Err(e) if Instant::now() >= deadline => panic!("{what}: still not true after {limit:?}: {e}"),
+            Err(e) if Instant::now() >= deadline => {
+                panic!("{what}: still not true after {limit:?}: {e}")
+            }
             Err(_) => sleep(Duration::from_millis(100)).await,
         }
     }
@@ -199,33 +214,50 @@ where
 /// GET a path over plain HTTP/1.0; the body on status 200.
 async fn http_get(addr: SocketAddr, path: &str) -> Result<String, String> {
     let exchange = async {
-        let mut s = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let mut s = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
         s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
             .await
             .map_err(|e| format!("write: {e}"))?;
         let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await.map_err(|e| format!("read: {e}"))?;
+        s.read_to_end(&mut buf)
+            .await
+            .map_err(|e| format!("read: {e}"))?;
         let text = String::from_utf8_lossy(&buf).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
         if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
-            return Err(format!("unexpected answer: {}", head.lines().next().unwrap_or("")));
+            return Err(format!(
+                "unexpected answer: {}",
+                head.lines().next().unwrap_or("")
+            ));
         }
         Ok(body.to_owned())
     };
-    timeout(Duration::from_secs(3), exchange).await.map_err(|_| format!("{addr}: timed out"))?
+    timeout(Duration::from_secs(3), exchange)
+        .await
+        .map_err(|_| format!("{addr}: timed out"))?
 }
 
 async fn wait_status(rt: &SystemdRuntime, spec: &PupSpec, want: RunStatus) {
-    eventually(&format!("pup status {}", want.as_str()), Duration::from_secs(20), || async {
-        let st = rt.status(spec).await.map_err(|e| e.to_string())?;
-        if st.status == want { Ok(()) } else { Err(format!("{st:?}")) }
-    })
+    eventually(
+        &format!("pup status {}", want.as_str()),
+        Duration::from_secs(20),
+        || async {
+            let st = rt.status(spec).await.map_err(|e| e.to_string())?;
+            if st.status == want {
+                Ok(())
+            } else {
+                Err(format!("{st:?}"))
+            }
+        },
+    )
     .await
 }
 
-/// A host port ≥ 20000 that nothing listens on now, spread by test name.
+/// A host port ≥ 20000 that nothing listens on now, spread by test and run.
 fn free_port(test: &str) -> u16 {
-    let seed = Sha256::digest(test.as_bytes());
+    let seed = Sha256::digest(format!("{test} {}", std::process::id()));
     let start = 20000 + (u16::from_be_bytes([seed[0], seed[1]]) % 20000);
     (start..u16::MAX)
         .find(|p| std::net::TcpListener::bind(("0.0.0.0", *p)).is_ok())
@@ -249,7 +281,9 @@ async fn build_ok(rt: &SystemdRuntime, spec: &PupSpec) -> Vec<String> {
 async fn leftovers(spec: &PupSpec) -> Vec<String> {
     let mut found = Vec::new();
     let conn = zbus::Connection::session().await.expect("session bus");
-    let manager = zbus_systemd::systemd1::ManagerProxy::new(&conn).await.expect("manager proxy");
+    let manager = zbus_systemd::systemd1::ManagerProxy::new(&conn)
+        .await
+        .expect("manager proxy");
     let units = manager
         .list_units_by_patterns(Vec::new(), vec![format!("dbx-{}-*", spec.id)])
         .await
@@ -260,7 +294,10 @@ async fn leftovers(spec: &PupSpec) -> Vec<String> {
         found.push(format!("netns {}", netns.display()));
     }
     // The host end is named "dbx" + 12 hex of sha256(id); check independently.
-    let veth = format!("dbx{}", &hex::encode(Sha256::digest(spec.id.as_bytes()))[..12]);
+    let veth = format!(
+        "dbx{}",
+        &hex::encode(Sha256::digest(spec.id.as_bytes()))[..12]
+    );
     let shown = tokio::process::Command::new("ip")
         .args(["link", "show", "dev", &veth])
         .output()
@@ -281,7 +318,11 @@ async fn lifecycle_build_network_start_stop_destroy() {
     let t0 = Instant::now();
     let step = |what: &str| eprintln!("[{:>6.2}s] {what}", t0.elapsed().as_secs_f64());
     let port = free_port("lifecycle");
-    let web = WebUiSpec { name: "main".into(), host_port: port, internal_port: INTERNAL_PORT };
+    let web = WebUiSpec {
+        name: "main".into(),
+        host_port: port,
+        internal_port: INTERNAL_PORT,
+    };
     let pup = Pup::new("lifecycle", "web.nix", vec![web]);
     let spec = &pup.spec;
     rt.destroy(spec).await.expect("clearing leftovers");
@@ -289,55 +330,104 @@ async fn lifecycle_build_network_start_stop_destroy() {
     step("build");
     let lines = build_ok(&rt, spec).await;
     assert!(!lines.is_empty(), "build output reaches the sink");
-    assert!(spec.build_dir.join("svc-web").exists(), "out-link under build_dir");
+    assert!(
+        spec.build_dir.join("svc-web").exists(),
+        "out-link under build_dir"
+    );
 
     // Nothing exists yet: a missing unit is inactive, the pup stopped.
     let st = rt.status(spec).await.expect("status");
     assert_eq!(st.status, RunStatus::Stopped);
     assert_eq!(st.services.len(), 1);
-    assert_eq!((st.services[0].active_state.as_str(), st.services[0].sub_state.as_str()), ("inactive", "dead"));
+    assert_eq!(
+        (
+            st.services[0].active_state.as_str(),
+            st.services[0].sub_state.as_str()
+        ),
+        ("inactive", "dead")
+    );
 
     step("create_network");
     rt.create_network(spec).await.expect("create_network");
-    rt.create_network(spec).await.expect("create_network is idempotent");
+    rt.create_network(spec)
+        .await
+        .expect("create_network is idempotent");
 
     step("start");
     rt.start(spec).await.expect("start");
     wait_status(&rt, spec, RunStatus::Running).await;
     step("running");
-    let body = eventually("HTTP at the pup IP", Duration::from_secs(20), || http_get(pup.addr(), "/hello")).await;
-    assert_eq!(body, spec.id, "served from /storage, written by the service");
+    let body = eventually("HTTP at the pup IP", Duration::from_secs(20), || {
+        http_get(pup.addr(), "/hello")
+    })
+    .await;
+    assert_eq!(
+        body, spec.id,
+        "served from /storage, written by the service"
+    );
     step("web UI");
     let host = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let body = eventually("HTTP on the web UI host port", Duration::from_secs(20), || http_get(host, "/hello")).await;
+    let body = eventually(
+        "HTTP on the web UI host port",
+        Duration::from_secs(20),
+        || http_get(host, "/hello"),
+    )
+    .await;
     assert_eq!(body, spec.id);
 
     // Starting a running pup changes nothing.
     rt.start(spec).await.expect("second start is a no-op");
-    assert_eq!(rt.status(spec).await.expect("status").status, RunStatus::Running);
-    http_get(pup.addr(), "/hello").await.expect("still answering");
+    assert_eq!(
+        rt.status(spec).await.expect("status").status,
+        RunStatus::Running
+    );
+    http_get(pup.addr(), "/hello")
+        .await
+        .expect("still answering");
 
     let log = std::fs::read_to_string(&spec.log_file).expect("log file");
-    assert!(log.contains(&format!("web starting for pup {}", spec.id)), "stdout appended to the log: {log}");
+    assert!(
+        log.contains(&format!("web starting for pup {}", spec.id)),
+        "stdout appended to the log: {log}"
+    );
 
     step("stop");
     rt.stop(spec).await.expect("stop");
     let st = rt.status(spec).await.expect("status");
-    assert_eq!(st.status, RunStatus::Stopped, "stop waits until the units are down: {st:?}");
-    assert!(http_get(pup.addr(), "/hello").await.is_err(), "service is gone");
-    assert!(http_get(host, "/hello").await.is_err(), "web UI socket is gone");
+    assert_eq!(
+        st.status,
+        RunStatus::Stopped,
+        "stop waits until the units are down: {st:?}"
+    );
+    assert!(
+        http_get(pup.addr(), "/hello").await.is_err(),
+        "service is gone"
+    );
+    assert!(
+        http_get(host, "/hello").await.is_err(),
+        "web UI socket is gone"
+    );
     rt.stop(spec).await.expect("stop is idempotent");
 
     step("start again");
     rt.start(spec).await.expect("start again");
     wait_status(&rt, spec, RunStatus::Running).await;
-    eventually("HTTP after restart", Duration::from_secs(20), || http_get(pup.addr(), "/hello")).await;
-    eventually("web UI after restart", Duration::from_secs(20), || http_get(host, "/hello")).await;
+    eventually("HTTP after restart", Duration::from_secs(20), || {
+        http_get(pup.addr(), "/hello")
+    })
+    .await;
+    eventually("web UI after restart", Duration::from_secs(20), || {
+        http_get(host, "/hello")
+    })
+    .await;
 
     step("destroy");
     rt.destroy(spec).await.expect("destroy");
     assert_eq!(leftovers(spec).await, Vec::<String>::new());
-    assert_eq!(rt.status(spec).await.expect("status").status, RunStatus::Stopped);
+    assert_eq!(
+        rt.status(spec).await.expect("status").status,
+        RunStatus::Stopped
+    );
 }
 
 #[tokio::test]
@@ -352,12 +442,18 @@ async fn failing_build_reports_the_build_error() {
     };
     match rt.build(&pup.spec, &sink).await {
         Err(RuntimeError::Build { log_tail }) => {
-            assert!(log_tail.contains("the build is broken on purpose"), "log tail: {log_tail}");
+            assert!(
+                log_tail.contains("the build is broken on purpose"),
+                "log tail: {log_tail}"
+            );
         }
         other => panic!("expected RuntimeError::Build, got {other:?}"),
     }
     let lines = lines.into_inner().unwrap_or_default();
-    assert!(lines.iter().any(|l| l.contains("broken on purpose")), "streamed: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("broken on purpose")),
+        "streamed: {lines:?}"
+    );
     rt.destroy(&pup.spec).await.expect("destroy");
 }
 
@@ -394,7 +490,10 @@ async fn two_pups_listen_on_the_same_internal_port() {
     }
     for p in [&a, &b] {
         wait_status(&rt, &p.spec, RunStatus::Running).await;
-        let body = eventually("HTTP at each pup IP", Duration::from_secs(20), || http_get(p.addr(), "/hello")).await;
+        let body = eventually("HTTP at each pup IP", Duration::from_secs(20), || {
+            http_get(p.addr(), "/hello")
+        })
+        .await;
         assert_eq!(body, p.spec.id, "each IP answers with its own pup");
     }
     for p in [&a, &b] {
@@ -406,9 +505,14 @@ async fn two_pups_listen_on_the_same_internal_port() {
 #[tokio::test]
 async fn web_ui_on_a_busy_host_port_is_a_clear_error() {
     let rt = runtime().await;
-    let holder = std::net::TcpListener::bind(("0.0.0.0", free_port("busy-port"))).expect("hold a port");
+    let holder =
+        std::net::TcpListener::bind(("0.0.0.0", free_port("busy-port"))).expect("hold a port");
     let port = holder.local_addr().expect("addr").port();
-    let web = WebUiSpec { name: "main".into(), host_port: port, internal_port: INTERNAL_PORT };
+    let web = WebUiSpec {
+        name: "main".into(),
+        host_port: port,
+        internal_port: INTERNAL_PORT,
+    };
     let pup = Pup::new("busy-port", "web.nix", vec![web]);
     rt.destroy(&pup.spec).await.expect("clearing leftovers");
     build_ok(&rt, &pup.spec).await;
@@ -416,7 +520,10 @@ async fn web_ui_on_a_busy_host_port_is_a_clear_error() {
     match rt.start(&pup.spec).await {
         Err(e @ RuntimeError::Network { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains(&port.to_string()) && msg.contains("in use"), "{msg}");
+            assert!(
+                msg.contains(&port.to_string()) && msg.contains("in use"),
+                "{msg}"
+            );
         }
         other => panic!("expected a network error for port {port}, got {other:?}"),
     }
@@ -429,7 +536,9 @@ async fn web_ui_on_a_busy_host_port_is_a_clear_error() {
 async fn destroy_twice_and_destroy_of_nothing_succeed() {
     let rt = runtime().await;
     let pup = Pup::new("destroy-twice", "web.nix", Vec::new());
-    rt.destroy(&pup.spec).await.expect("destroy of a pup that has nothing");
+    rt.destroy(&pup.spec)
+        .await
+        .expect("destroy of a pup that has nothing");
     build_ok(&rt, &pup.spec).await;
     rt.create_network(&pup.spec).await.expect("create_network");
     rt.start(&pup.spec).await.expect("start");
@@ -437,7 +546,76 @@ async fn destroy_twice_and_destroy_of_nothing_succeed() {
     rt.destroy(&pup.spec).await.expect("second destroy");
     assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
     // The network can be made again after a destroy.
-    rt.create_network(&pup.spec).await.expect("create_network after destroy");
+    rt.create_network(&pup.spec)
+        .await
+        .expect("create_network after destroy");
     rt.destroy(&pup.spec).await.expect("third destroy");
     assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn crashing_service_is_starting_not_running_and_stops_cleanly() {
+    let rt = runtime().await;
+    let mut pup = Pup::new("crash", "web.nix", Vec::new());
+    pup.spec.services.push(ServiceSpec {
+        name: "crash".into(),
+        exec: "/bin/run".into(),
+        cwd: "bin".into(),
+        env: BTreeMap::new(),
+    });
+    let spec = &pup.spec;
+    // Config the daemon writes later is read through EnvironmentFile=-….
+    let dbx = spec.storage_dir.join(".dbx");
+    std::fs::create_dir_all(&dbx).expect("mkdir .dbx");
+    std::fs::write(dbx.join("config.env"), "CONFIG_VALUE=from-config\n").expect("config.env");
+
+    build_ok(&rt, spec).await;
+    rt.create_network(spec).await.expect("create_network");
+    rt.start(spec).await.expect("start");
+
+    // `crash` keeps failing and being restarted: the pup is starting, never running.
+    let st = eventually(
+        "crash unit waiting to restart",
+        Duration::from_secs(20),
+        || async {
+            let st = rt.status(spec).await.map_err(|e| e.to_string())?;
+            let crash = st
+                .services
+                .iter()
+                .find(|s| s.name == "crash")
+                .ok_or("no crash service")?;
+            if crash.sub_state == "auto-restart" {
+                Ok(st)
+            } else {
+                Err(format!("{st:?}"))
+            }
+        },
+    )
+    .await;
+    assert_eq!(st.status, RunStatus::Starting, "{st:?}");
+
+    let log = std::fs::read_to_string(&spec.log_file).expect("log file");
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("crash cwd="))
+        .unwrap_or_default();
+    assert!(
+        line.contains("-dbx-test-crash/bin "),
+        "cwd is the output joined with cwd: {log}"
+    );
+    assert!(
+        line.ends_with("config=from-config"),
+        "config.env is read: {log}"
+    );
+
+    rt.stop(spec).await.expect("stop");
+    let st = rt.status(spec).await.expect("status");
+    assert_eq!(st.status, RunStatus::Stopped, "{st:?}");
+    assert!(
+        st.services.iter().all(|s| s.active_state == "inactive"),
+        "{st:?}"
+    );
+
+    rt.destroy(spec).await.expect("destroy");
+    assert_eq!(leftovers(spec).await, Vec::<String>::new());
 }

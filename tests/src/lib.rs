@@ -84,7 +84,11 @@ pub fn bin_dir() -> &'static Path {
         panic!(
             "the dogebox and dogeboxd binaries were not found (looked in {}): \
              run cargo build --workspace --bins first (dev/test does)",
-            candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     })
 }
@@ -122,7 +126,11 @@ pub fn require_env() {
             Ok(m) if m.uid() == 0 => {}
             _ => missing.push("root (the daemon creates network namespaces)".to_string()),
         }
-        for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME"] {
+        for var in [
+            "DBUS_SESSION_BUS_ADDRESS",
+            "XDG_RUNTIME_DIR",
+            "XDG_CONFIG_HOME",
+        ] {
             if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
                 missing.push(format!("${var} (set by dev/with-systemd)"));
             }
@@ -147,13 +155,20 @@ pub fn require_env() {
             missing.push("/usr/bin/python3 (the test pups serve HTTP with it)".into());
         }
         let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
-        if !passwd.lines().any(|l| l.split(':').next() == Some(PUP_USER)) {
+        if !passwd
+            .lines()
+            .any(|l| l.split(':').next() == Some(PUP_USER))
+        {
             missing.push(format!(
                 "the system user {PUP_USER} (useradd --system --no-create-home \
                  --shell /usr/sbin/nologin {PUP_USER})"
             ));
         }
-        if missing.is_empty() { Ok(()) } else { Err(missing.join("; ")) }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(missing.join("; "))
+        }
     });
     if let Err(missing) = result {
         panic!(
@@ -249,7 +264,10 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
     let cmdline = format!(
         "{} {}",
         cmd.get_program().to_string_lossy(),
-        cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let mut child = match cmd
         .stdin(Stdio::null())
@@ -259,7 +277,12 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
     {
         Ok(c) => c,
         Err(e) => {
-            return Out { cmdline, code: Some(127), stdout: String::new(), stderr: e.to_string() };
+            return Out {
+                cmdline,
+                code: Some(127),
+                stdout: String::new(),
+                stderr: e.to_string(),
+            };
         }
     };
     let reader = |r: Option<Box<dyn Read + Send>>| {
@@ -271,8 +294,18 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out_t = reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err_t = reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out_t = reader(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err_t = reader(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let deadline = Instant::now() + timeout;
     let mut timed_out = false;
     let status = loop {
@@ -292,13 +325,25 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
     if timed_out {
         stderr.push_str(&format!("\n[harness: killed after {timeout:?}]"));
     }
-    Out { cmdline, code: if timed_out { None } else { status.and_then(|s| s.code()) }, stdout, stderr }
+    Out {
+        cmdline,
+        code: if timed_out {
+            None
+        } else {
+            status.and_then(|s| s.code())
+        },
+        stdout,
+        stderr,
+    }
 }
 
 /// `systemctl --user ARGS…` (observing units from tests is allowed; only the daemon
 /// must use D-Bus).
 pub fn systemctl(args: &[&str]) -> Out {
-    run(Command::new("systemctl").arg("--user").args(args), Duration::from_secs(60))
+    run(
+        Command::new("systemctl").arg("--user").args(args),
+        Duration::from_secs(60),
+    )
 }
 
 /// Any program, with the default timeout of one minute.
@@ -371,7 +416,10 @@ pub fn http_get(addr: &str, path: &str) -> io::Result<HttpResponse> {
     let mut s = TcpStream::connect_timeout(&sa, t)?;
     s.set_read_timeout(Some(t))?;
     s.set_write_timeout(Some(t))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: dogebox-tests\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: dogebox-tests\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -382,9 +430,15 @@ pub fn http_get(addr: &str, path: &str) -> io::Result<HttpResponse> {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("not an HTTP answer: {head:?}"))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not an HTTP answer: {head:?}"),
+            )
         })?;
-    Ok(HttpResponse { status, body: body.to_string() })
+    Ok(HttpResponse {
+        status,
+        body: body.to_string(),
+    })
 }
 
 /// Whether `GET /` on `addr` answers 200 now.
@@ -407,7 +461,9 @@ pub fn wait_for_page(addr: &str) -> String {
             None
         }
     });
-    r.unwrap_or_else(|| panic!("http://{addr}/ did not answer 200 within {ANSWER_TIMEOUT:?} (last: {last})"))
+    r.unwrap_or_else(|| {
+        panic!("http://{addr}/ did not answer 200 within {ANSWER_TIMEOUT:?} (last: {last})")
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -419,7 +475,10 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A fresh, unique token (pid, time and a counter), for names and nonces.
 pub fn unique_token() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}-{}-{}", std::process::id(), n, t % 1_000_000_000)
 }
 
@@ -448,7 +507,9 @@ fn tempdir(prefix: &str) -> tempfile::TempDir {
 /// (reclaimed when that process is gone). The slot gives the unit names `dbxt-<n>` and
 /// the pup network `10.69.<n>.0/24`.
 fn claim_slot() -> u32 {
-    let base = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     let dir = base.join("dbxt-slots");
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     static LOCAL: Mutex<()> = Mutex::new(());
@@ -457,14 +518,19 @@ fn claim_slot() -> u32 {
     for _round in 0..2 {
         for n in 1..=254u32 {
             let path = dir.join(n.to_string());
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
                 Ok(mut f) => {
                     let _ = write!(f, "{me}");
                     return n;
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let owner: Option<u32> =
-                        fs::read_to_string(&path).ok().and_then(|s| s.trim().parse().ok());
+                    let owner: Option<u32> = fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse().ok());
                     match owner {
                         Some(pid) if pid != me && !Path::new(&format!("/proc/{pid}")).exists() => {
                             let _ = fs::remove_file(&path);
@@ -476,7 +542,10 @@ fn claim_slot() -> u32 {
             }
         }
     }
-    panic!("no free test slot in {} (254 daemons at once?)", dir.display());
+    panic!(
+        "no free test slot in {} (254 daemons at once?)",
+        dir.display()
+    );
 }
 
 /// Options for [`Daemon::start_with`].
@@ -495,7 +564,11 @@ impl Default for DaemonOptions {
     fn default() -> Self {
         // Long enough not to exit in the middle of a test step, short enough that a
         // daemon left behind by a crashed test goes away.
-        DaemonOptions { idle_exit: Some(300), extra_args: Vec::new(), exec_override: None }
+        DaemonOptions {
+            idle_exit: Some(300),
+            extra_args: Vec::new(),
+            exec_override: None,
+        }
     }
 }
 
@@ -525,7 +598,10 @@ impl Daemon {
 
     /// A daemon with `--idle-exit secs`.
     pub fn with_idle_exit(secs: u64) -> Daemon {
-        Daemon::start_with(DaemonOptions { idle_exit: Some(secs), ..Default::default() })
+        Daemon::start_with(DaemonOptions {
+            idle_exit: Some(secs),
+            ..Default::default()
+        })
     }
 
     pub fn start_with(opts: DaemonOptions) -> Daemon {
@@ -538,7 +614,8 @@ impl Daemon {
         let socket = root.join("dogeboxd.sock");
         let log_file = root.join("dogeboxd.log");
         let network = format!("10.69.{n}.0/24");
-        let unit_dir = PathBuf::from(std::env::var_os("XDG_CONFIG_HOME").unwrap()).join("systemd/user");
+        let unit_dir =
+            PathBuf::from(std::env::var_os("XDG_CONFIG_HOME").unwrap()).join("systemd/user");
         fs::create_dir_all(&unit_dir).unwrap();
 
         let d = Daemon {
@@ -598,7 +675,11 @@ impl Daemon {
              Environment=RUST_BACKTRACE=1\n\
              StandardOutput=append:{log}\nStandardError=inherit\n",
             sock = d.socket_unit(),
-            exec = exec.iter().map(|a| exec_quote(a)).collect::<Vec<_>>().join(" "),
+            exec = exec
+                .iter()
+                .map(|a| exec_quote(a))
+                .collect::<Vec<_>>()
+                .join(" "),
             log = unit_escape(&d.log_file.display().to_string()),
         );
         fs::write(d.unit_dir.join(d.socket_unit()), socket_unit).unwrap();
@@ -632,7 +713,10 @@ impl Daemon {
     /// Whether `ip` is a pup address inside this daemon's network (not network, host
     /// or broadcast address).
     pub fn ip_in_network(&self, ip: &str) -> bool {
-        match ip.strip_prefix(&self.ip_prefix()).and_then(|h| h.parse::<u32>().ok()) {
+        match ip
+            .strip_prefix(&self.ip_prefix())
+            .and_then(|h| h.parse::<u32>().ok())
+        {
             Some(h) => (2..=254).contains(&h),
             None => false,
         }
@@ -646,7 +730,9 @@ impl Daemon {
     pub fn cli_timeout(&self, args: &[&str], timeout: Duration) -> Out {
         let mut cmd = Command::new(dogebox_bin());
         cmd.arg("--socket").arg(&self.socket).args(args);
-        cmd.env_remove("DOGEBOX_SOCKET").env("NO_COLOR", "1").env("TERM", "dumb");
+        cmd.env_remove("DOGEBOX_SOCKET")
+            .env("NO_COLOR", "1")
+            .env("TERM", "dumb");
         let out = run(&mut cmd, timeout);
         self.note_pups_in(&out.stdout);
         out
@@ -701,7 +787,8 @@ impl Daemon {
     /// `source add <dir>`, which must succeed.
     #[track_caller]
     pub fn add_source(&self, location: &Path) -> Out {
-        self.cli(&["source", "add", &location.display().to_string()]).ok()
+        self.cli(&["source", "add", &location.display().to_string()])
+            .ok()
     }
 
     /// `pup install <name>` (waits until it runs); returns the CLI's result.
@@ -729,21 +816,36 @@ impl Daemon {
 
     /// `systemctl --user is-active dbxt-<n>.service` (`active`, `inactive`, `failed`, …).
     pub fn service_state(&self) -> String {
-        systemctl(&["is-active", &self.service_unit()]).stdout.trim().to_string()
+        systemctl(&["is-active", &self.service_unit()])
+            .stdout
+            .trim()
+            .to_string()
     }
 
     /// `kill -9` the daemon's main process and wait until systemd sees it gone.
     #[track_caller]
     pub fn kill_daemon(&self) {
         let pid = self.main_pid();
-        assert!(pid > 0, "the daemon is not running (no MainPID for {})", self.service_unit());
+        assert!(
+            pid > 0,
+            "the daemon is not running (no MainPID for {})",
+            self.service_unit()
+        );
         sh("kill", &["-9", &pid.to_string()]).ok();
-        wait_until(secs(30), "systemd to see the killed daemon gone", || self.main_pid() == 0);
+        wait_until(secs(30), "systemd to see the killed daemon gone", || {
+            self.main_pid() == 0
+        });
     }
 
     /// Units of a pup (`dbx-<id>*`) systemd knows about, in any state.
     pub fn pup_units(&self, id: &str) -> Vec<String> {
-        let out = systemctl(&["list-units", "--all", "--plain", "--no-legend", &format!("dbx-{id}*")]);
+        let out = systemctl(&[
+            "list-units",
+            "--all",
+            "--plain",
+            "--no-legend",
+            &format!("dbx-{id}*"),
+        ]);
         out.stdout
             .lines()
             .filter_map(|l| l.split_whitespace().next())
@@ -765,20 +867,33 @@ impl Daemon {
     /// What helps to understand a failure: unit states, daemon log tail, job list.
     pub fn diagnostics(&self) -> String {
         let mut s = String::new();
-        let status = systemctl(&["status", "--no-pager", "--lines=0", &self.socket_unit(), &self.service_unit()]);
+        let status = systemctl(&[
+            "status",
+            "--no-pager",
+            "--lines=0",
+            &self.socket_unit(),
+            &self.service_unit(),
+        ]);
         s.push_str(&format!("== systemctl status\n{}\n", status.stdout));
         let units = systemctl(&["list-units", "--all", "--plain", "--no-legend", "dbx-*"]);
         s.push_str(&format!("== pup units\n{}\n", units.stdout));
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         let from = lines.len().saturating_sub(150);
-        s.push_str(&format!("== {} (last {} lines)\n{}\n", self.log_file.display(), lines.len() - from, lines[from..].join("\n")));
+        s.push_str(&format!(
+            "== {} (last {} lines)\n{}\n",
+            self.log_file.display(),
+            lines.len() - from,
+            lines[from..].join("\n")
+        ));
         s
     }
 
     fn note_pups_in(&self, stdout: &str) {
         // Remember every pup id we see, so Drop can clean up even after a failed step.
-        let Ok(v) = serde_json::from_str::<Value>(stdout.trim()) else { return };
+        let Ok(v) = serde_json::from_str::<Value>(stdout.trim()) else {
+            return;
+        };
         let mut ids = Vec::new();
         collect_pup_ids(&v, &mut ids);
         if let Ok(mut seen) = self.seen_pups.lock() {
@@ -800,10 +915,11 @@ fn collect_pup_ids(v: &Value, ids: &mut Vec<String>) {
         Value::Array(a) => a.iter().for_each(|x| collect_pup_ids(x, ids)),
         Value::Object(o) => {
             for key in ["id", "pupId"] {
-                if let Some(Value::String(id)) = o.get(key) {
-                    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        ids.push(id.clone());
-                    }
+                if let Some(Value::String(id)) = o.get(key)
+                    && id.len() == 32
+                    && id.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    ids.push(id.clone());
                 }
             }
             o.values().for_each(|x| collect_pup_ids(x, ids));
@@ -815,7 +931,11 @@ fn collect_pup_ids(v: &Value, ids: &mut Vec<String>) {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if thread::panicking() {
-            eprintln!("\n===== dogeboxd test slot {} diagnostics =====\n{}", self.n, self.diagnostics());
+            eprintln!(
+                "\n===== dogeboxd test slot {} diagnostics =====\n{}",
+                self.n,
+                self.diagnostics()
+            );
         }
         // Best effort: uninstall what is still installed, through the daemon.
         let t = secs(60);
@@ -829,7 +949,11 @@ impl Drop for Daemon {
             }
         }
         // Whatever the daemon could not remove: stop its pups' units directly.
-        let ids: Vec<String> = self.seen_pups.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+        let ids: Vec<String> = self
+            .seen_pups
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
         for id in ids {
             let pattern = format!("dbx-{id}*");
             let _ = systemctl(&["stop", &pattern]);
@@ -837,12 +961,16 @@ impl Drop for Daemon {
         }
         self.remove_units();
         if let Some(base) = std::env::var_os("XDG_RUNTIME_DIR") {
-            let _ = fs::remove_file(PathBuf::from(base).join("dbxt-slots").join(self.n.to_string()));
+            let _ = fs::remove_file(
+                PathBuf::from(base)
+                    .join("dbxt-slots")
+                    .join(self.n.to_string()),
+            );
         }
-        if std::env::var_os("DOGEBOX_TEST_KEEP").is_some() {
-            if let Some(dir) = self.dir.take() {
-                eprintln!("keeping {}", dir.keep().display());
-            }
+        if std::env::var_os("DOGEBOX_TEST_KEEP").is_some()
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!("keeping {}", dir.keep().display());
         }
     }
 }
@@ -880,7 +1008,11 @@ pub fn job_id_of(out: &Out) -> String {
             Value::String(s) => Some(s.clone()),
             Value::Object(o) => o
                 .get("job")
-                .and_then(|j| j.as_str().map(str::to_string).or_else(|| j["id"].as_str().map(str::to_string)))
+                .and_then(|j| {
+                    j.as_str()
+                        .map(str::to_string)
+                        .or_else(|| j["id"].as_str().map(str::to_string))
+                })
                 .or_else(|| o.get("id").and_then(|i| i.as_str()).map(str::to_string)),
             _ => None,
         };
@@ -965,7 +1097,9 @@ impl TestPup {
 
     /// The build fails after printing `message`.
     pub fn failing_build(mut self, message: &str) -> Self {
-        self.build = Build::Fail { message: message.into() };
+        self.build = Build::Fail {
+            message: message.into(),
+        };
         self
     }
 
@@ -977,7 +1111,10 @@ impl TestPup {
 
     /// The build waits until `gate` exists (at most `secs` seconds).
     pub fn slow_build_until(mut self, secs: u64, gate: &Path) -> Self {
-        self.build = Build::Slow { secs, gate: Some(gate.to_path_buf()) };
+        self.build = Build::Slow {
+            secs,
+            gate: Some(gate.to_path_buf()),
+        };
         self
     }
 
@@ -996,13 +1133,17 @@ impl TestPup {
         );
         let (pre, nonce) = match &self.build {
             Build::Ok => (String::new(), String::new()),
-            Build::Fail { message } => {
-                (format!("echo {} >&2\nexit 1\n", shell_quote(message)), String::new())
-            }
+            Build::Fail { message } => (
+                format!("echo {} >&2\nexit 1\n", shell_quote(message)),
+                String::new(),
+            ),
             Build::Slow { secs, gate } => {
                 let ticks = secs * 5;
                 let gate_test = match gate {
-                    Some(g) => format!("[ -e {} ] && break\n", shell_quote(&g.display().to_string())),
+                    Some(g) => format!(
+                        "[ -e {} ] && break\n",
+                        shell_quote(&g.display().to_string())
+                    ),
                     None => String::new(),
                 };
                 (
@@ -1074,7 +1215,11 @@ pub struct Source {
 impl Source {
     /// An empty source with this `dogebox.json` id.
     pub fn new(id: &str) -> Source {
-        let s = Source { dir: tempdir("dbxt-src-"), id: id.into(), pups: Vec::new() };
+        let s = Source {
+            dir: tempdir("dbxt-src-"),
+            id: id.into(),
+            pups: Vec::new(),
+        };
         s.write_index();
         s
     }
@@ -1100,7 +1245,11 @@ impl Source {
         let nix = folder.join("pup.nix");
         fs::write(&nix, pup.nix_file()).unwrap();
         let manifest = pup.manifest(&sha256_file(&nix));
-        fs::write(folder.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+        fs::write(
+            folder.join("manifest.json"),
+            serde_json::to_string_pretty(&manifest).unwrap(),
+        )
+        .unwrap();
         if !self.pups.contains(&pup.name) {
             self.pups.push(pup.name.clone());
         }
@@ -1115,7 +1264,11 @@ impl Source {
             "description": "written by the dogebox integration tests",
             "pups": self.pups.iter().map(|p| json!({"location": p})).collect::<Vec<_>>(),
         });
-        fs::write(self.dir.path().join("dogebox.json"), serde_json::to_string_pretty(&index).unwrap()).unwrap();
+        fs::write(
+            self.dir.path().join("dogebox.json"),
+            serde_json::to_string_pretty(&index).unwrap(),
+        )
+        .unwrap();
     }
 }
 
@@ -1149,7 +1302,10 @@ mod tests {
 
     #[test]
     fn nix_strings_escape_interpolation_and_quotes() {
-        assert_eq!(nix_string(r#"a "b" ${c} $d \e"#), r#""a \"b\" \${c} $d \\e""#);
+        assert_eq!(
+            nix_string(r#"a "b" ${c} $d \e"#),
+            r#""a \"b\" \${c} $d \\e""#
+        );
     }
 
     #[test]
@@ -1159,9 +1315,17 @@ mod tests {
 
     #[test]
     fn job_ids_are_found_in_plain_and_json_output() {
-        let out = |s: &str| Out { cmdline: String::new(), code: Some(0), stdout: s.into(), stderr: String::new() };
+        let out = |s: &str| Out {
+            cmdline: String::new(),
+            code: Some(0),
+            stdout: s.into(),
+            stderr: String::new(),
+        };
         assert_eq!(job_id_of(&out("{\"job\":\"abc\"}")), "abc");
-        assert_eq!(job_id_of(&out("{\"id\":\"abc\",\"status\":\"queued\"}")), "abc");
+        assert_eq!(
+            job_id_of(&out("{\"id\":\"abc\",\"status\":\"queued\"}")),
+            "abc"
+        );
         assert_eq!(job_id_of(&out("started job abc\n")), "abc");
     }
 }

@@ -2,6 +2,8 @@
 //! again, the job is `interrupted`, the pup is not left `installing`, and installing it
 //! again works.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::fs;
 
 use dogebox_tests::*;
@@ -10,14 +12,24 @@ use dogebox_tests::*;
 fn kill_9_during_build_is_recovered() {
     let d = Daemon::start();
     let gate = d.root().join("let-the-build-finish");
-    let src = Source::with("dbxt.crash", &[TestPup::http("slow-pup", 8080).slow_build_until(180, &gate)]);
+    let src = Source::with(
+        "dbxt.crash",
+        &[TestPup::http("slow-pup", 8080).slow_build_until(180, &gate)],
+    );
     d.add_source(src.path());
 
-    let out = d.cli(&["--json", "pup", "install", "slow-pup", "--detach"]).ok();
+    let out = d
+        .cli(&["--json", "pup", "install", "slow-pup", "--detach"])
+        .ok();
     let job = job_id_of(&out);
     let running = wait_for(secs(90), "the install job to reach the build step", || {
         let j = d.cli_json(&["jobs", "show", &job]);
-        assert!(!j["status"].as_str().is_some_and(|s| s == "failed" || s == "succeeded"), "job ended early: {j}");
+        assert!(
+            !j["status"]
+                .as_str()
+                .is_some_and(|s| s == "failed" || s == "succeeded"),
+            "job ended early: {j}"
+        );
         (j["step"] == "build").then_some(j)
     });
     assert_eq!(running["status"], "running", "{running}");
@@ -29,11 +41,24 @@ fn kill_9_during_build_is_recovered() {
     assert!(d.main_pid() > 0, "the CLI call re-activated the daemon");
     assert_eq!(j["status"], "interrupted", "{j}");
     if let Some(p) = d.pup("slow-pup") {
-        assert_ne!(p["installation"], "installing", "never installing forever: {p}");
-        assert_eq!(p["installation"], "broken", "an interrupted install is broken (or gone): {p}");
-        assert!(p["brokenReason"].as_str().is_some_and(|r| !r.is_empty()), "with a reason: {p}");
+        assert_ne!(
+            p["installation"], "installing",
+            "never installing forever: {p}"
+        );
+        assert_eq!(
+            p["installation"], "broken",
+            "an interrupted install is broken (or gone): {p}"
+        );
+        assert!(
+            p["brokenReason"].as_str().is_some_and(|r| !r.is_empty()),
+            "with a reason: {p}"
+        );
         let id = p["id"].as_str().unwrap();
-        assert_eq!(d.pup_units(id), Vec::<String>::new(), "no unit of the interrupted pup is left");
+        assert_eq!(
+            d.pup_units(id),
+            Vec::<String>::new(),
+            "no unit of the interrupted pup is left"
+        );
     }
 
     // A second install succeeds (the build no longer waits).

@@ -1,6 +1,8 @@
 //! With `--idle-exit`, the daemon exits when nothing happens; pups and their web UIs keep
 //! running without it, and the next CLI call starts it again through the socket.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::time::Instant;
 
 use dogebox_tests::*;
@@ -15,12 +17,18 @@ fn idle_exit_keeps_pups_serving_and_the_next_call_reactivates() {
     let addr = Daemon::web_ui_addr(&p);
     wait_for_page(&addr);
 
-    wait_until(secs(30), "the idle daemon to exit", || d.main_pid() == 0 && d.service_state() != "active");
+    wait_until(secs(30), "the idle daemon to exit", || {
+        d.main_pid() == 0 && d.service_state() != "active"
+    });
 
     // The web UI is served without the daemon (and does not wake it up).
     let page = wait_for_page(&addr);
     assert!(page.contains(p["id"].as_str().unwrap()), "{page}");
-    assert_eq!(d.main_pid(), 0, "serving the web UI must not start the daemon");
+    assert_eq!(
+        d.main_pid(),
+        0,
+        "serving the web UI must not start the daemon"
+    );
 
     // The next CLI call re-activates it and sees the pup still running.
     let t = Instant::now();

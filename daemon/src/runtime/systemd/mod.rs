@@ -100,7 +100,12 @@ impl SystemdRuntime {
             options: cfg.nix_options.clone(),
         };
         let net = Network { ip: cfg.ip.clone() };
-        Ok(Self { cfg, systemd, nix, net })
+        Ok(Self {
+            cfg,
+            systemd,
+            nix,
+            net,
+        })
     }
 
     /// Every unit of the pup that systemd has loaded, plus the ones the spec names
@@ -123,7 +128,9 @@ impl SystemdRuntime {
     /// Make room for a fresh transient unit: `Ok(true)` if it is already up (leave it),
     /// `Ok(false)` once no unit of that name is loaded.
     async fn prepare(&self, units: &[String]) -> Result<bool, RuntimeError> {
-        let Some(main) = units.first() else { return Ok(false) };
+        let Some(main) = units.first() else {
+            return Ok(false);
+        };
         match self.systemd.state(main).await? {
             // Nothing loaded under the main name; an aux unit may still linger.
             None if units.len() == 1 => return Ok(false),
@@ -148,7 +155,10 @@ impl SystemdRuntime {
         let exec = path_str(exec)?.to_owned();
         let workdir = nix::inside_output(output, &svc.cwd).ok_or_else(|| RuntimeError::Io {
             context: format!("service {}: working directory {:?}", svc.name, svc.cwd),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "leaves the build output"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "leaves the build output",
+            ),
         })?;
         // Service env wins over the pup's env.
         let mut env: BTreeMap<&str, &str> = BTreeMap::new();
@@ -160,10 +170,14 @@ impl SystemdRuntime {
         let netns = path_str(&netns::netns_path(&spec.id))?.to_owned();
         let config_env = path_str(&spec.storage_dir.join(".dbx").join("config.env"))?.to_owned();
         // Flags of a(ssbt) bind entries: MS_REC, like BindPaths= without `norbind`.
+        #[allow(clippy::unnecessary_cast)] // c_ulong is u32 on 32-bit targets
         let rec = libc::MS_REC as u64;
 
         Ok(vec![
-            prop("Description", format!("Dogebox pup {} service {}", spec.id, svc.name))?,
+            prop(
+                "Description",
+                format!("Dogebox pup {} service {}", spec.id, svc.name),
+            )?,
             prop("Type", "exec")?,
             prop("ExecStart", vec![(exec.clone(), vec![exec], false)])?,
             prop("User", self.cfg.pup_user.as_str())?,
@@ -173,11 +187,21 @@ impl SystemdRuntime {
             prop("NetworkNamespacePath", netns)?,
             prop(
                 "BindReadOnlyPaths",
-                vec![(path_str(&spec.source_dir)?.to_owned(), "/pup".to_owned(), false, rec)],
+                vec![(
+                    path_str(&spec.source_dir)?.to_owned(),
+                    "/pup".to_owned(),
+                    false,
+                    rec,
+                )],
             )?,
             prop(
                 "BindPaths",
-                vec![(path_str(&spec.storage_dir)?.to_owned(), "/storage".to_owned(), false, rec)],
+                vec![(
+                    path_str(&spec.storage_dir)?.to_owned(),
+                    "/storage".to_owned(),
+                    false,
+                    rec,
+                )],
             )?,
             prop("Environment", env)?,
             // `true` = ignore a missing file (`EnvironmentFile=-…`): config comes later.
@@ -198,15 +222,24 @@ impl SystemdRuntime {
     ) -> Result<(Vec<Prop>, Vec<Prop>), RuntimeError> {
         let proxyd = path_str(&self.cfg.socket_proxyd)?.to_owned();
         let target = SocketAddr::from((spec.ip, ui.internal_port)).to_string();
-        let what = format!("Dogebox pup {} web UI {} (port {})", spec.id, ui.name, ui.host_port);
+        let what = format!(
+            "Dogebox pup {} web UI {} (port {})",
+            spec.id, ui.name, ui.host_port
+        );
         // A bare port listens on all addresses (IPv6 dual-stack, or IPv4 if no IPv6).
         let socket = vec![
             prop("Description", what.clone())?,
-            prop("Listen", vec![("Stream".to_owned(), ui.host_port.to_string())])?,
+            prop(
+                "Listen",
+                vec![("Stream".to_owned(), ui.host_port.to_string())],
+            )?,
         ];
         let service = vec![
             prop("Description", what)?,
-            prop("ExecStart", vec![(proxyd.clone(), vec![proxyd, target], false)])?,
+            prop(
+                "ExecStart",
+                vec![(proxyd.clone(), vec![proxyd, target], false)],
+            )?,
             prop("User", self.cfg.pup_user.as_str())?,
             prop("ProtectSystem", "strict")?,
             prop("PrivateTmp", true)?,
@@ -226,7 +259,9 @@ impl SystemdRuntime {
         let output = nix::output_of(&link).await?;
         let exec = nix::exec_path(&svc.name, &output, &svc.exec).await?;
         let props = self.service_props(spec, svc, &output, &exec)?;
-        self.systemd.start_transient(&unit, props, Vec::new()).await?;
+        self.systemd
+            .start_transient(&unit, props, Vec::new())
+            .await?;
         let state = self.systemd.wait_started(&unit, START_WAIT).await?;
         if state.active != "active" {
             return Err(RuntimeError::Systemd(format!(
@@ -256,7 +291,11 @@ impl SystemdRuntime {
         }
         let (socket_props, service_props) = self.web_props(spec, ui)?;
         self.systemd
-            .start_transient(&socket, socket_props, vec![(service.clone(), service_props)])
+            .start_transient(
+                &socket,
+                socket_props,
+                vec![(service.clone(), service_props)],
+            )
             .await?;
         let state = self.systemd.wait_started(&socket, START_WAIT).await?;
         if state.active != "active" {
@@ -279,13 +318,18 @@ impl Runtime for SystemdRuntime {
 
     async fn build(&self, spec: &PupSpec, log: LineSink<'_>) -> Result<(), RuntimeError> {
         names::check_id(&spec.id)?;
-        tokio::fs::create_dir_all(&spec.build_dir).await.map_err(|e| RuntimeError::Io {
-            context: format!("creating {}", spec.build_dir.display()),
-            source: e,
-        })?;
+        tokio::fs::create_dir_all(&spec.build_dir)
+            .await
+            .map_err(|e| RuntimeError::Io {
+                context: format!("creating {}", spec.build_dir.display()),
+                source: e,
+            })?;
         for svc in &spec.services {
             let link = spec.build_dir.join(names::build_link(&svc.name));
-            let output = self.nix.build(&spec.nix_file, &svc.name, &link, log).await?;
+            let output = self
+                .nix
+                .build(&spec.nix_file, &svc.name, &link, log)
+                .await?;
             nix::exec_path(&svc.name, &output, &svc.exec).await?;
             tracing::info!(pup = %spec.id, service = %svc.name, output = %output.display(), "built");
         }
@@ -295,7 +339,11 @@ impl Runtime for SystemdRuntime {
     async fn create_network(&self, spec: &PupSpec) -> Result<(), RuntimeError> {
         names::check_id(&spec.id)?;
         self.net
-            .create(&PupNet { id: &spec.id, ip: spec.ip, host_ip: spec.host_ip })
+            .create(&PupNet {
+                id: &spec.id,
+                ip: spec.ip,
+                host_ip: spec.host_ip,
+            })
             .await
     }
 
@@ -312,10 +360,12 @@ impl Runtime for SystemdRuntime {
             }
         }
         if let Some(dir) = spec.log_file.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| RuntimeError::Io {
-                context: format!("creating the log folder {}", dir.display()),
-                source: e,
-            })?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| RuntimeError::Io {
+                    context: format!("creating the log folder {}", dir.display()),
+                    source: e,
+                })?;
         }
         for svc in &spec.services {
             self.start_service(spec, svc).await?;
@@ -339,10 +389,14 @@ impl Runtime for SystemdRuntime {
         let mut services = Vec::with_capacity(spec.services.len());
         for svc in &spec.services {
             let unit = names::service_unit(&spec.id, &svc.name);
-            let state = self.systemd.state(&unit).await?.unwrap_or_else(|| UnitState {
-                active: "inactive".into(),
-                sub: "dead".into(),
-            });
+            let state = self
+                .systemd
+                .state(&unit)
+                .await?
+                .unwrap_or_else(|| UnitState {
+                    active: "inactive".into(),
+                    sub: "dead".into(),
+                });
             services.push(ServiceState {
                 name: svc.name.clone(),
                 unit,
@@ -350,7 +404,10 @@ impl Runtime for SystemdRuntime {
                 sub_state: state.sub,
             });
         }
-        Ok(PupStatus { status: aggregate(&services), services })
+        Ok(PupStatus {
+            status: aggregate(&services),
+            services,
+        })
     }
 
     async fn destroy(&self, spec: &PupSpec) -> Result<(), RuntimeError> {
@@ -383,10 +440,16 @@ fn aggregate(services: &[ServiceState]) -> RunStatus {
     if services.is_empty() {
         return RunStatus::Stopped;
     }
-    let is = |states: &[&str]| services.iter().any(|s| states.contains(&s.active_state.as_str()));
+    let is = |states: &[&str]| {
+        services
+            .iter()
+            .any(|s| states.contains(&s.active_state.as_str()))
+    };
     if services.iter().all(|s| s.active_state == "active") {
         RunStatus::Running
-    } else if is(&["activating", "reloading"]) || services.iter().any(|s| s.sub_state == "auto-restart") {
+    } else if is(&["activating", "reloading"])
+        || services.iter().any(|s| s.sub_state == "auto-restart")
+    {
         RunStatus::Starting
     } else if is(&["deactivating"]) {
         RunStatus::Stopping
@@ -440,12 +503,27 @@ mod tests {
     fn aggregate_status() {
         use RunStatus::*;
         assert_eq!(aggregate(&[]), Stopped);
-        assert_eq!(aggregate(&[svc("active", "running"), svc("active", "running")]), Running);
-        assert_eq!(aggregate(&[svc("active", "running"), svc("activating", "start")]), Starting);
+        assert_eq!(
+            aggregate(&[svc("active", "running"), svc("active", "running")]),
+            Running
+        );
+        assert_eq!(
+            aggregate(&[svc("active", "running"), svc("activating", "start")]),
+            Starting
+        );
         assert_eq!(aggregate(&[svc("activating", "auto-restart")]), Starting);
-        assert_eq!(aggregate(&[svc("active", "running"), svc("deactivating", "stop-sigterm")]), Stopping);
+        assert_eq!(
+            aggregate(&[
+                svc("active", "running"),
+                svc("deactivating", "stop-sigterm")
+            ]),
+            Stopping
+        );
         assert_eq!(aggregate(&[svc("failed", "failed")]), Stopped);
-        assert_eq!(aggregate(&[svc("inactive", "dead"), svc("active", "running")]), Stopped);
+        assert_eq!(
+            aggregate(&[svc("inactive", "dead"), svc("active", "running")]),
+            Stopped
+        );
         assert_eq!(aggregate(&[svc("inactive", "dead")]), Stopped);
     }
 }

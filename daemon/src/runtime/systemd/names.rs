@@ -53,7 +53,13 @@ pub(crate) fn safe_service_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .take(40)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("_{cleaned}-{}", hash_hex(name, 8))
 }

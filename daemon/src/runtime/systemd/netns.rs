@@ -76,9 +76,17 @@ impl Network {
         Ok(self.run(pup, &["-n", ns, "link", "show", "lo"]).await?.ok)
     }
 
-    async fn link_exists(&self, pup: &str, ns: Option<&str>, dev: &str) -> Result<bool, RuntimeError> {
+    async fn link_exists(
+        &self,
+        pup: &str,
+        ns: Option<&str>,
+        dev: &str,
+    ) -> Result<bool, RuntimeError> {
         let out = match ns {
-            Some(ns) => self.run(pup, &["-n", ns, "link", "show", "dev", dev]).await?,
+            Some(ns) => {
+                self.run(pup, &["-n", ns, "link", "show", "dev", dev])
+                    .await?
+            }
             None => self.run(pup, &["link", "show", "dev", dev]).await?,
         };
         Ok(out.ok)
@@ -103,33 +111,87 @@ impl Network {
                 self.must(id, &["link", "del", "dev", &host]).await?;
             }
             if peer_ok {
-                self.must(id, &["-n", &ns, "link", "del", "dev", names::PUP_IFACE]).await?;
+                self.must(id, &["-n", &ns, "link", "del", "dev", names::PUP_IFACE])
+                    .await?;
             }
             // The peer is created directly inside the namespace: no temporary host name.
             self.must(
                 id,
-                &["link", "add", &host, "type", "veth", "peer", "name", names::PUP_IFACE, "netns", &ns],
+                &[
+                    "link",
+                    "add",
+                    &host,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    names::PUP_IFACE,
+                    "netns",
+                    &ns,
+                ],
             )
             .await?;
         }
 
         // Host side: its gateway address and a /32 route to the pup.
-        self.must(id, &["addr", "replace", &host_cidr, "dev", &host]).await?;
+        self.must(id, &["addr", "replace", &host_cidr, "dev", &host])
+            .await?;
         self.must(id, &["link", "set", "dev", &host, "up"]).await?;
-        self.must(id, &["route", "replace", &pup_cidr, "dev", &host, "src", &host_ip]).await?;
-
-        // Pup side: loopback, its address, the host as on-link gateway.
-        self.must(id, &["-n", &ns, "link", "set", "dev", "lo", "up"]).await?;
-        self.must(id, &["-n", &ns, "addr", "replace", &pup_cidr, "dev", names::PUP_IFACE]).await?;
-        self.must(id, &["-n", &ns, "link", "set", "dev", names::PUP_IFACE, "up"]).await?;
         self.must(
             id,
-            &["-n", &ns, "route", "replace", &host_cidr, "dev", names::PUP_IFACE, "src", &pup_ip],
+            &["route", "replace", &pup_cidr, "dev", &host, "src", &host_ip],
+        )
+        .await?;
+
+        // Pup side: loopback, its address, the host as on-link gateway.
+        self.must(id, &["-n", &ns, "link", "set", "dev", "lo", "up"])
+            .await?;
+        self.must(
+            id,
+            &[
+                "-n",
+                &ns,
+                "addr",
+                "replace",
+                &pup_cidr,
+                "dev",
+                names::PUP_IFACE,
+            ],
         )
         .await?;
         self.must(
             id,
-            &["-n", &ns, "route", "replace", "default", "via", &host_ip, "dev", names::PUP_IFACE],
+            &["-n", &ns, "link", "set", "dev", names::PUP_IFACE, "up"],
+        )
+        .await?;
+        self.must(
+            id,
+            &[
+                "-n",
+                &ns,
+                "route",
+                "replace",
+                &host_cidr,
+                "dev",
+                names::PUP_IFACE,
+                "src",
+                &pup_ip,
+            ],
+        )
+        .await?;
+        self.must(
+            id,
+            &[
+                "-n",
+                &ns,
+                "route",
+                "replace",
+                "default",
+                "via",
+                &host_ip,
+                "dev",
+                names::PUP_IFACE,
+            ],
         )
         .await?;
         tracing::info!(pup = id, %net.ip, netns = %ns, veth = %host, "pup network ready");
@@ -142,7 +204,11 @@ impl Network {
                 return Ok(());
             }
             // A leftover file (crash, or made from another mount namespace): replace it.
-            tracing::warn!(pup = id, netns = ns, "stale network namespace file; recreating");
+            tracing::warn!(
+                pup = id,
+                netns = ns,
+                "stale network namespace file; recreating"
+            );
             self.delete_netns(id, ns).await?;
         }
         let out = self.run(id, &["netns", "add", ns]).await?;
@@ -168,7 +234,10 @@ impl Network {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(RuntimeError::Network {
                 pup: id.to_owned(),
-                message: format!("ip netns delete {ns}: {}; removing the file: {e}", out.stderr),
+                message: format!(
+                    "ip netns delete {ns}: {}; removing the file: {e}",
+                    out.stderr
+                ),
             }),
         }
     }

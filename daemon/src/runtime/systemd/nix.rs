@@ -76,7 +76,9 @@ impl NixBuilder {
             source: e,
         })?;
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-            return Err(RuntimeError::Build { log_tail: "nix-build: no output pipes".into() });
+            return Err(RuntimeError::Build {
+                log_tail: "nix-build: no output pipes".into(),
+            });
         };
         let tail = stream_lines(stdout, stderr, log).await;
         let status = child.wait().await.map_err(|e| RuntimeError::Io {
@@ -97,10 +99,15 @@ impl NixBuilder {
 
 /// The store path an out-link points at.
 pub(crate) async fn output_of(out_link: &Path) -> Result<PathBuf, RuntimeError> {
-    let target = tokio::fs::read_link(out_link).await.map_err(|e| RuntimeError::Io {
-        context: format!("reading build link {} (was the pup built?)", out_link.display()),
-        source: e,
-    })?;
+    let target = tokio::fs::read_link(out_link)
+        .await
+        .map_err(|e| RuntimeError::Io {
+            context: format!(
+                "reading build link {} (was the pup built?)",
+                out_link.display()
+            ),
+            source: e,
+        })?;
     Ok(match out_link.parent() {
         Some(dir) if target.is_relative() => dir.join(target),
         _ => target,
@@ -167,7 +174,11 @@ async fn stream_lines(
             r = out.read_until(b'\n', &mut out_buf), if out_open => (true, r),
             r = err.read_until(b'\n', &mut err_buf), if err_open => (false, r),
         };
-        let buf = if from_stdout { &mut out_buf } else { &mut err_buf };
+        let buf = if from_stdout {
+            &mut out_buf
+        } else {
+            &mut err_buf
+        };
         if let Some(line) = take_line(buf) {
             log(&line);
             if tail.len() == LOG_TAIL_LINES {
@@ -191,7 +202,9 @@ fn take_line(buf: &mut Vec<u8>) -> Option<String> {
     if buf.is_empty() {
         return None;
     }
-    let line = String::from_utf8_lossy(buf).trim_end_matches(['\n', '\r']).to_owned();
+    let line = String::from_utf8_lossy(buf)
+        .trim_end_matches(['\n', '\r'])
+        .to_owned();
     buf.clear();
     Some(line)
 }
@@ -201,5 +214,6 @@ const NIX_DAEMON_SOCKET: &str = "/nix/var/nix/daemon-socket/socket";
 
 /// Whether the environment asks for a nix-daemon that is not there.
 fn wants_missing_daemon() -> bool {
-    std::env::var_os("NIX_REMOTE").is_some_and(|v| v == "daemon") && !Path::new(NIX_DAEMON_SOCKET).exists()
+    std::env::var_os("NIX_REMOTE").is_some_and(|v| v == "daemon")
+        && !Path::new(NIX_DAEMON_SOCKET).exists()
 }

@@ -17,6 +17,7 @@ use crate::runtime::RuntimeError;
 
 const POLL: Duration = Duration::from_millis(50);
 const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
+const UNIT_EXISTS: &str = "org.freedesktop.systemd1.UnitExists";
 
 /// One property of a transient unit, as StartTransientUnit takes it.
 pub(crate) type Prop = (String, OwnedVariant);
@@ -26,6 +27,19 @@ pub(crate) fn prop<'a>(name: &str, value: impl Into<Variant<'a>>) -> Result<Prop
     let v = OwnedVariant::try_from(value.into())
         .map_err(|e| RuntimeError::Systemd(format!("property {name}: {e}")))?;
     Ok((name.to_owned(), v))
+}
+
+fn clone_props(props: &[Prop]) -> zbus::Result<Vec<Prop>> {
+    props
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.try_clone()?)))
+        .collect()
+}
+
+fn clone_aux(aux: &[(String, Vec<Prop>)]) -> zbus::Result<Vec<(String, Vec<Prop>)>> {
+    aux.iter()
+        .map(|(name, props)| Ok((name.clone(), clone_props(props)?)))
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,39 +55,121 @@ impl UnitState {
     }
 }
 
-pub(crate) struct Systemd {
+/// One connection to the bus and the manager proxy on it. `generation` tells a
+/// broken connection from the one that replaced it.
+#[derive(Clone)]
+struct Bus {
     conn: Connection,
     manager: ManagerProxy<'static>,
+    generation: u64,
+}
+
+pub(crate) struct Systemd {
+    scope: Scope,
+    bus: tokio::sync::Mutex<Bus>,
 }
 
 fn is_no_such_unit(e: &zbus::Error) -> bool {
-    matches!(e, zbus::Error::MethodError(name, _, _) if name.as_str() == NO_SUCH_UNIT)
+    is_error(e, NO_SUCH_UNIT)
+}
+
+fn is_error(e: &zbus::Error, name: &str) -> bool {
+    matches!(e, zbus::Error::MethodError(n, _, _) if n.as_str() == name)
+}
+
+/// The connection itself is gone (the bus daemon restarted, or was killed).
+fn is_disconnected(e: &zbus::Error) -> bool {
+    matches!(e, zbus::Error::InputOutput(_))
+}
+
+async fn open_bus(scope: Scope, generation: u64) -> Result<Bus, RuntimeError> {
+    let conn = match scope {
+        Scope::System => Connection::system().await,
+        Scope::User => {
+            if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+                return Err(RuntimeError::Systemd(
+                    "user scope needs DBUS_SESSION_BUS_ADDRESS (the user manager's bus)".into(),
+                ));
+            }
+            Connection::session().await
+        }
+    }
+    .map_err(|e| RuntimeError::Systemd(format!("connecting to the {scope:?} bus: {e}")))?;
+    // Uncached: the manager's properties are not used, so do not subscribe to them.
+    let manager = ManagerProxy::builder(&conn)
+        .cache_properties(CacheProperties::No)
+        .build()
+        .await?;
+    Ok(Bus {
+        conn,
+        manager,
+        generation,
+    })
 }
 
 impl Systemd {
     pub(crate) async fn connect(scope: Scope) -> Result<Self, RuntimeError> {
-        let conn = match scope {
-            Scope::System => Connection::system().await,
-            Scope::User => {
-                if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-                    return Err(RuntimeError::Systemd(
-                        "user scope needs DBUS_SESSION_BUS_ADDRESS (the user manager's bus)".into(),
-                    ));
-                }
-                Connection::session().await
-            }
-        }
-        .map_err(|e| RuntimeError::Systemd(format!("connecting to the {scope:?} bus: {e}")))?;
-        // Uncached: the manager's properties are not used, so do not subscribe to them.
-        let manager = ManagerProxy::builder(&conn)
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await?;
-        Ok(Self { conn, manager })
+        let bus = open_bus(scope, 0).await?;
+        Ok(Self {
+            scope,
+            bus: tokio::sync::Mutex::new(bus),
+        })
     }
 
-    async fn unit_proxy(&self, path: OwnedObjectPath) -> Result<UnitProxy<'static>, RuntimeError> {
-        Ok(UnitProxy::builder(&self.conn)
+    async fn current(&self) -> Bus {
+        self.bus.lock().await.clone()
+    }
+
+    /// Replace a broken connection (once, however many callers saw it break).
+    async fn reconnect(&self, broken: u64) -> Result<Bus, RuntimeError> {
+        let mut bus = self.bus.lock().await;
+        if bus.generation == broken {
+            tracing::warn!(scope = ?self.scope, "D-Bus connection lost; reconnecting");
+            *bus = open_bus(self.scope, broken + 1).await?;
+        }
+        Ok(bus.clone())
+    }
+
+    /// Run a D-Bus call; if the connection broke, reconnect and run it once more.
+    /// Every call made through here is safe to repeat.
+    async fn call<T, F, Fut>(&self, f: F) -> Result<T, zbus::Error>
+    where
+        F: Fn(Bus) -> Fut,
+        Fut: std::future::Future<Output = zbus::Result<T>>,
+    {
+        let bus = self.current().await;
+        let generation = bus.generation;
+        match f(bus).await {
+            Err(e) if is_disconnected(&e) => match self.reconnect(generation).await {
+                Ok(bus) => f(bus).await,
+                Err(re) => {
+                    tracing::warn!(error = %re, "reconnecting to D-Bus failed");
+                    Err(e)
+                }
+            },
+            r => r,
+        }
+    }
+
+    async fn get_unit(&self, unit: &str) -> Result<Option<(Bus, OwnedObjectPath)>, RuntimeError> {
+        let r = self
+            .call(|bus| async move {
+                let path = bus.manager.get_unit(unit.to_owned()).await?;
+                Ok((bus, path))
+            })
+            .await;
+        match r {
+            Ok(found) => Ok(Some(found)),
+            Err(e) if is_no_such_unit(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn unit_proxy(
+        bus: &Bus,
+        path: OwnedObjectPath,
+    ) -> Result<UnitProxy<'static>, RuntimeError> {
+        Ok(UnitProxy::builder(&bus.conn)
             .path(path)
             .cache_properties(CacheProperties::No)
             .build()
@@ -86,28 +182,28 @@ impl Systemd {
         // A unit can be garbage-collected between GetUnit and the property read:
         // then the second GetUnit says it is gone.
         for _ in 0..2 {
-            let path = match self.manager.get_unit(unit.to_owned()).await {
-                Ok(p) => p,
-                Err(e) if is_no_such_unit(&e) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some((bus, path)) = self.get_unit(unit).await? else {
+                return Ok(None);
             };
-            let proxy = self.unit_proxy(path).await?;
+            let proxy = Self::unit_proxy(&bus, path).await?;
             match (proxy.active_state().await, proxy.sub_state().await) {
                 (Ok(active), Ok(sub)) => return Ok(Some(UnitState { active, sub })),
-                (Err(e), _) | (_, Err(e)) => tracing::debug!(unit, error = %e, "reading unit state"),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::debug!(unit, error = %e, "reading unit state")
+                }
             }
         }
-        Err(RuntimeError::Systemd(format!("cannot read the state of {unit}")))
+        Err(RuntimeError::Systemd(format!(
+            "cannot read the state of {unit}"
+        )))
     }
 
     /// Whether the unit still has a job queued or running.
     async fn has_job(&self, unit: &str) -> Result<bool, RuntimeError> {
-        let path = match self.manager.get_unit(unit.to_owned()).await {
-            Ok(p) => p,
-            Err(e) if is_no_such_unit(&e) => return Ok(false),
-            Err(e) => return Err(e.into()),
+        let Some((bus, path)) = self.get_unit(unit).await? else {
+            return Ok(false);
         };
-        match self.unit_proxy(path).await?.job().await {
+        match Self::unit_proxy(&bus, path).await?.job().await {
             Ok((id, _)) => Ok(id != 0),
             Err(_) => Ok(false),
         }
@@ -116,8 +212,11 @@ impl Systemd {
     /// Names of loaded units matching a glob, in any state.
     pub(crate) async fn list(&self, pattern: &str) -> Result<Vec<String>, RuntimeError> {
         let units = self
-            .manager
-            .list_units_by_patterns(Vec::new(), vec![pattern.to_owned()])
+            .call(|bus| async move {
+                bus.manager
+                    .list_units_by_patterns(Vec::new(), vec![pattern.to_owned()])
+                    .await
+            })
             .await?;
         Ok(units.into_iter().map(|u| u.0).collect())
     }
@@ -131,11 +230,24 @@ impl Systemd {
         aux: Vec<(String, Vec<Prop>)>,
     ) -> Result<(), RuntimeError> {
         tracing::info!(unit, "starting transient unit");
-        self.manager
-            .start_transient_unit(unit.to_owned(), "replace".into(), props, aux)
-            .await
-            .map_err(|e| RuntimeError::Systemd(format!("starting {unit}: {e}")))?;
-        Ok(())
+        let r = self
+            .call(|bus| {
+                // OwnedVariant is not Clone; a retry needs its own copy.
+                let args = clone_props(&props).and_then(|p| Ok((p, clone_aux(&aux)?)));
+                async move {
+                    let (props, aux) = args?;
+                    bus.manager
+                        .start_transient_unit(unit.to_owned(), "replace".into(), props, aux)
+                        .await
+                }
+            })
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            // Only after a retry: the first attempt got through before the bus broke.
+            Err(e) if is_error(&e, UNIT_EXISTS) => Ok(()),
+            Err(e) => Err(RuntimeError::Systemd(format!("starting {unit}: {e}"))),
+        }
     }
 
     /// Wait until the unit's start job is done; return its state then.
@@ -171,7 +283,11 @@ impl Systemd {
         force: bool,
         timeout: Duration,
     ) -> Result<(), RuntimeError> {
-        let mode = if force { "replace-irreversibly" } else { "replace" };
+        let mode = if force {
+            "replace-irreversibly"
+        } else {
+            "replace"
+        };
         let mut loaded = Vec::new();
         for unit in units {
             // StopUnit on an unknown name would load it (as "not-found") first.
@@ -181,7 +297,10 @@ impl Systemd {
         }
         let units = loaded.as_slice();
         for unit in units {
-            match self.manager.stop_unit(unit.clone(), mode.into()).await {
+            match self
+                .call(|bus| async move { bus.manager.stop_unit(unit.clone(), mode.into()).await })
+                .await
+            {
                 Ok(_) => tracing::info!(unit, "stopping unit"),
                 Err(e) if is_no_such_unit(&e) => {}
                 Err(e) => return Err(RuntimeError::Systemd(format!("stopping {unit}: {e}"))),
@@ -200,30 +319,44 @@ impl Systemd {
         }
         for unit in &left {
             tracing::warn!(unit, "unit did not stop in time; killing it");
-            if let Err(e) = self.manager.kill_unit(unit.clone(), "all".into(), libc::SIGKILL).await {
-                if !is_no_such_unit(&e) {
-                    return Err(RuntimeError::Systemd(format!("killing {unit}: {e}")));
-                }
+            let killed = self
+                .call(|bus| async move {
+                    bus.manager
+                        .kill_unit(unit.clone(), "all".into(), libc::SIGKILL)
+                        .await
+                })
+                .await;
+            if let Err(e) = killed
+                && !is_no_such_unit(&e)
+            {
+                return Err(RuntimeError::Systemd(format!("killing {unit}: {e}")));
             }
         }
         let left = self.wait_down(&left, Duration::from_secs(10)).await?;
         if left.is_empty() {
             Ok(())
         } else {
-            Err(RuntimeError::Systemd(format!("units survived SIGKILL: {}", left.join(", "))))
+            Err(RuntimeError::Systemd(format!(
+                "units survived SIGKILL: {}",
+                left.join(", ")
+            )))
         }
     }
 
     /// Poll until every unit is down or gone; return those that are not by the deadline.
-    async fn wait_down(&self, units: &[String], timeout: Duration) -> Result<Vec<String>, RuntimeError> {
+    async fn wait_down(
+        &self,
+        units: &[String],
+        timeout: Duration,
+    ) -> Result<Vec<String>, RuntimeError> {
         let deadline = Instant::now() + timeout;
         loop {
             let mut left = Vec::new();
             for unit in units {
-                if let Some(s) = self.state(unit).await? {
-                    if !s.is_down() {
-                        left.push(unit.clone());
-                    }
+                if let Some(s) = self.state(unit).await?
+                    && !s.is_down()
+                {
+                    left.push(unit.clone());
                 }
             }
             if left.is_empty() || Instant::now() >= deadline {
@@ -237,7 +370,10 @@ impl Systemd {
     pub(crate) async fn reset_failed(&self, units: &[String]) {
         for unit in units {
             // Errors only mean there is nothing to reset (unit gone, or not failed).
-            if let Err(e) = self.manager.reset_failed_unit(unit.clone()).await {
+            if let Err(e) = self
+                .call(|bus| async move { bus.manager.reset_failed_unit(unit.clone()).await })
+                .await
+            {
                 tracing::debug!(unit, error = %e, "reset-failed");
             }
         }
@@ -281,7 +417,10 @@ impl Systemd {
         if left.is_empty() {
             Ok(())
         } else {
-            Err(RuntimeError::Systemd(format!("units are still loaded: {}", left.join(", "))))
+            Err(RuntimeError::Systemd(format!(
+                "units are still loaded: {}",
+                left.join(", ")
+            )))
         }
     }
 }
