@@ -63,13 +63,12 @@ impl Daemon {
     /// Enabled pups win: start every ready, enabled pup whose units are all down (after a
     /// reboot, or a restart of the service manager, which forgets transient units).
     pub async fn reconcile(self: &Arc<Self>) {
-        let Ok(records) = self.store.pups() else { return };
-        for rec in records.iter().filter(|r| r.installation == Installation::Ready && r.enabled) {
-            let view = self.pups.view(rec).await;
+        let Ok(views) = self.pups.views().await else { return };
+        for view in views.iter().filter(|v| v.installation == Installation::Ready && v.enabled) {
             if view.status == dogebox_shared::wire::RunStatus::Stopped {
-                tracing::info!(pup = %rec.id, "enabled pup is not running; starting it");
-                if let Err(e) = self.submit(Action::Start { pup: rec.id.clone() }) {
-                    tracing::warn!(pup = %rec.id, error = %e.message, "cannot start enabled pup");
+                tracing::info!(pup = %view.id, "enabled pup is not running; starting it");
+                if let Err(e) = self.submit(Action::Start { pup: view.id.clone() }) {
+                    tracing::warn!(pup = %view.id, error = %e.message, "cannot start enabled pup");
                 }
             }
         }

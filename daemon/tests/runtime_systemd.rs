@@ -619,3 +619,22 @@ async fn crashing_service_is_starting_not_running_and_stops_cleanly() {
     rt.destroy(spec).await.expect("destroy");
     assert_eq!(leftovers(spec).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_service_that_cannot_be_executed_fails_start() {
+    require_environment();
+    let mut cfg = config();
+    cfg.pup_user = "dbx-no-such-user".into();
+    let rt = SystemdRuntime::connect(cfg).await.expect("connect");
+    let pup = Pup::new("no-user", "web.nix", Vec::new());
+    build_ok(&rt, &pup.spec).await;
+    rt.create_network(&pup.spec).await.expect("create_network");
+    match rt.start(&pup.spec).await {
+        Err(e @ RuntimeError::Systemd(_)) => assert!(e.to_string().contains("service web"), "{e}"),
+        other => panic!("expected a systemd error, got {other:?}"),
+    }
+    let st = rt.status(&pup.spec).await.expect("status");
+    assert_ne!(st.status, RunStatus::Running, "{st:?}");
+    rt.destroy(&pup.spec).await.expect("destroy");
+    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}

@@ -137,7 +137,7 @@ impl Pups {
 
     pub async fn view(&self, rec: &PupRecord) -> PupView {
         let storage = self.cfg.storage_dir(&rec.id).display().to_string();
-        if matches!(rec.installation, Installation::Uninstalled | Installation::Purging) {
+        if !has_units(rec) {
             return rec.view(RunStatus::Stopped, Vec::new(), storage);
         }
         match self.runtime.status(&self.spec(rec)).await {
@@ -151,11 +151,25 @@ impl Pups {
 
     pub async fn views(&self) -> Result<Vec<PupView>, PupError> {
         let recs = self.store.pups()?;
-        let mut out = Vec::with_capacity(recs.len());
-        for rec in &recs {
-            out.push(self.view(rec).await);
-        }
-        Ok(out)
+        let live: Vec<&PupRecord> = recs.iter().filter(|r| has_units(r)).collect();
+        let specs: Vec<PupSpec> = live.iter().map(|r| self.spec(r)).collect();
+        let mut statuses = match self.runtime.statuses(&specs).await {
+            Ok(st) => live.iter().map(|r| r.id.as_str()).zip(st).collect::<std::collections::HashMap<_, _>>(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read pup statuses");
+                Default::default()
+            }
+        };
+        Ok(recs
+            .iter()
+            .map(|rec| {
+                let storage = self.cfg.storage_dir(&rec.id).display().to_string();
+                match statuses.remove(rec.id.as_str()) {
+                    Some(st) => rec.view(st.status, st.services, storage),
+                    None => rec.view(RunStatus::Stopped, Vec::new(), storage),
+                }
+            })
+            .collect())
     }
 
     pub fn records(&self) -> Result<Vec<PupRecord>, PupError> {
@@ -535,6 +549,11 @@ impl Pups {
         }
         Ok(())
     }
+}
+
+/// Whether the runtime may have units for this pup (worth asking systemd about).
+fn has_units(rec: &PupRecord) -> bool {
+    !matches!(rec.installation, Installation::Uninstalled | Installation::Purging)
 }
 
 pub fn require_ready(rec: &PupRecord, what: &str) -> Result<(), PupError> {

@@ -122,6 +122,16 @@ pub trait Runtime: Send + Sync {
     /// Read the state of every unit of the pup from systemd.
     async fn status(&self, spec: &PupSpec) -> Result<PupStatus, RuntimeError>;
 
+    /// The status of many pups at once, in the order given. Listings call this, so a
+    /// backend should answer it with as few round trips as it can.
+    async fn statuses(&self, specs: &[PupSpec]) -> Result<Vec<PupStatus>, RuntimeError> {
+        let mut out = Vec::with_capacity(specs.len());
+        for spec in specs {
+            out.push(self.status(spec).await?);
+        }
+        Ok(out)
+    }
+
     /// Remove everything the runtime made for the pup: units (force-stopped), network
     /// namespace, veth, build links. Storage and source folders are not touched.
     /// Succeeds when there is nothing left to remove.

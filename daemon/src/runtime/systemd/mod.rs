@@ -7,6 +7,14 @@
 //! working while the daemon is not running. All of a pup's units share the prefix
 //! `dbx-<id>-`, which is how `stop` and `destroy` find them (even units of services
 //! that a newer manifest no longer has).
+//!
+//! Behaviour worth knowing when calling it:
+//! - `start` leaves units that are already up alone, so it does not apply a changed
+//!   spec: stop first. It fails if a service could not even be executed (services
+//!   are `Type=exec`), or if a web UI's host port is taken.
+//! - `status` covers the service units only; web UI sockets are not part of it.
+//! - Unit cgroups are named after the units, and on cgroup v1 hosts without systemd
+//!   as PID 1 all managers share one tree: pup ids must be unique machine-wide.
 
 mod names;
 mod netns;
@@ -408,6 +416,36 @@ impl Runtime for SystemdRuntime {
             status: aggregate(&services),
             services,
         })
+    }
+
+    async fn statuses(&self, specs: &[PupSpec]) -> Result<Vec<PupStatus>, RuntimeError> {
+        for spec in specs {
+            names::check_id(&spec.id)?;
+        }
+        // One ListUnitsByPatterns for every pup: a unit that is not loaded is down.
+        let loaded = self.systemd.states(&format!("{}-*", names::PREFIX)).await?;
+        Ok(specs
+            .iter()
+            .map(|spec| {
+                let services: Vec<ServiceState> = spec
+                    .services
+                    .iter()
+                    .map(|svc| {
+                        let unit = names::service_unit(&spec.id, &svc.name);
+                        let (active, sub) = loaded
+                            .get(&unit)
+                            .map_or(("inactive", "dead"), |s| (s.active.as_str(), s.sub.as_str()));
+                        ServiceState {
+                            name: svc.name.clone(),
+                            active_state: active.to_owned(),
+                            sub_state: sub.to_owned(),
+                            unit,
+                        }
+                    })
+                    .collect();
+                PupStatus { status: aggregate(&services), services }
+            })
+            .collect())
     }
 
     async fn destroy(&self, spec: &PupSpec) -> Result<(), RuntimeError> {

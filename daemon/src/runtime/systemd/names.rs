@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::runtime::RuntimeError;
 
 /// Prefix shared by every unit, namespace and interface this runtime creates.
-const PREFIX: &str = "dbx";
+pub(crate) const PREFIX: &str = "dbx";
 
 /// The interface name of the pup's end of the veth pair, inside its namespace.
 pub(crate) const PUP_IFACE: &str = "eth0";

@@ -4,6 +4,11 @@
 //! State is read by polling with uncached proxies rather than through signals: a
 //! signal stream that nobody drains can stall the connection, and polling a few
 //! units every 50 ms for a few seconds is cheap.
+//!
+//! A broken connection is replaced and the call retried once. On the test machines
+//! this happens for real: every root `systemd --user` shares the cgroup-v1
+//! `name=systemd` tree, so another manager stopping *its* `dbus.service` kills ours
+//! (same cgroup path), and the next call fails with EPIPE.
 
 use std::time::Duration;
 
@@ -219,6 +224,18 @@ impl Systemd {
             })
             .await?;
         Ok(units.into_iter().map(|u| u.0).collect())
+    }
+
+    /// Active and sub state of every loaded unit matching a glob, in one call.
+    pub(crate) async fn states(&self, pattern: &str) -> Result<std::collections::HashMap<String, UnitState>, RuntimeError> {
+        let units = self
+            .call(|bus| async move {
+                bus.manager
+                    .list_units_by_patterns(Vec::new(), vec![pattern.to_owned()])
+                    .await
+            })
+            .await?;
+        Ok(units.into_iter().map(|u| (u.0, UnitState { active: u.3, sub: u.4 })).collect())
     }
 
     /// Create and start a transient unit (with optional auxiliary units, e.g. the
