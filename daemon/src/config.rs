@@ -139,6 +139,10 @@ impl Config {
     pub fn storage_dir(&self, id: &str) -> PathBuf {
         self.data_dir.join("pups").join("storage").join(id)
     }
+    /// A pup's config for its services' environment (root-owned, outside its storage).
+    pub fn config_env(&self, id: &str) -> PathBuf {
+        self.data_dir.join("pups").join("config").join(format!("{id}.env"))
+    }
     pub fn build_dir(&self, id: &str) -> PathBuf {
         self.data_dir.join("builds").join(id)
     }

@@ -150,6 +150,7 @@ impl Pup {
             nix_file,
             build_dir: dir.path().join("build"),
             log_file: dir.path().join("logs").join("pup.log"),
+            config_env: dir.path().join("config").join("pup.env"),
             services: vec![ServiceSpec {
                 name: "web".into(),
                 exec: "/bin/run".into(),
@@ -565,9 +566,9 @@ async fn crashing_service_is_starting_not_running_and_stops_cleanly() {
     });
     let spec = &pup.spec;
     // Config the daemon writes later is read through EnvironmentFile=-….
-    let dbx = spec.storage_dir.join(".dbx");
-    std::fs::create_dir_all(&dbx).expect("mkdir .dbx");
-    std::fs::write(dbx.join("config.env"), "CONFIG_VALUE=from-config\n").expect("config.env");
+    let config_dir = spec.config_env.parent().expect("config dir");
+    std::fs::create_dir_all(config_dir).expect("mkdir config");
+    std::fs::write(&spec.config_env, "CONFIG_VALUE=from-config\n").expect("config.env");
 
     build_ok(&rt, spec).await;
     rt.create_network(spec).await.expect("create_network");

@@ -102,6 +102,7 @@ impl Pups {
             storage_dir: cfg.storage_dir(&rec.id),
             build_dir: cfg.build_dir(&rec.id),
             log_file: cfg.log_file(&rec.id),
+            config_env: cfg.config_env(&rec.id),
             services: rec
                 .manifest
                 .services()
@@ -356,12 +357,8 @@ impl Pups {
             std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
             rec.storage_is_new = true;
         }
-        let dbx = dir.join(".dbx");
-        std::fs::create_dir_all(&dbx).map_err(|e| format!("creating {}: {e}", dbx.display()))?;
-        for d in [&dir, &dbx] {
-            nix::unistd::chown(d.as_path(), Some(user.uid), Some(user.gid))
-                .map_err(|e| format!("giving {} to {}: {e}", d.display(), self.cfg.pup_user))?;
-        }
+        nix::unistd::chown(dir.as_path(), Some(user.uid), Some(user.gid))
+            .map_err(|e| format!("giving {} to {}: {e}", dir.display(), self.cfg.pup_user))?;
         let logs = self.cfg.log_file(&rec.id);
         if let Some(parent) = logs.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
@@ -510,6 +507,7 @@ impl Pups {
         remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)).map_err(PupError::Conflict)?;
         remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)).map_err(PupError::Conflict)?;
         let _ = std::fs::remove_file(self.cfg.log_file(&rec.id));
+        let _ = std::fs::remove_file(self.cfg.config_env(&rec.id));
         self.store.delete_pup(&rec.id)?;
         self.bus.emit("internal", CHANGE_PUP_PURGED, "", json!({ "pupId": rec.id }));
         Ok(())

@@ -36,6 +36,11 @@ pub struct PupSpec {
     pub build_dir: PathBuf,
     /// Every service's stdout and stderr are appended here.
     pub log_file: PathBuf,
+    /// The pup's config as `KEY=value` lines, loaded into every service's environment
+    /// if it exists. It lives outside the pup's storage, in a folder the pup cannot
+    /// write: the service manager reads it as root, so a pup that could replace it
+    /// with a symlink could read any root-only file into its environment.
+    pub config_env: PathBuf,
     pub services: Vec<ServiceSpec>,
     /// Environment for every service (`DBX_PUP_ID`, `DBX_PUP_IP`, `DBX_HOST`, `DBX_PORT`, …).
     pub env: BTreeMap<String, String>,

@@ -176,7 +176,7 @@ impl SystemdRuntime {
         let env: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let log = path_str(&spec.log_file)?.to_owned();
         let netns = path_str(&netns::netns_path(&spec.id))?.to_owned();
-        let config_env = path_str(&spec.storage_dir.join(".dbx").join("config.env"))?.to_owned();
+        let config_env = path_str(&spec.config_env)?.to_owned();
         // Flags of a(ssbt) bind entries: MS_REC, like BindPaths= without `norbind`.
         #[allow(clippy::unnecessary_cast)] // c_ulong is u32 on 32-bit targets
         let rec = libc::MS_REC as u64;
