@@ -42,14 +42,7 @@ impl Bus {
     }
 
     pub fn emit(&self, id: &str, kind: &str, error: &str, update: impl Serialize) -> Change {
-        let change = Change {
-            id: id.to_string(),
-            seq: self.next_seq(),
-            ts: now_ms(),
-            error: error.to_string(),
-            kind: kind.to_string(),
-            update: serde_json::to_value(update).unwrap_or(serde_json::Value::Null),
-        };
+        let change = self.snapshot(id, kind, error, update);
         // No receivers is normal (nobody watching).
         let _ = self.tx.send(change.clone());
         change

@@ -12,6 +12,7 @@ use dogebox_shared::wire::{
     Action, CHANGE_JOB, CHANGE_LOG, CHANGE_PROGRESS, JobRecord, JobStatus, LogLine, Progress,
 };
 use serde_json::Value;
+use tokio::sync::oneshot;
 
 use crate::listen::Activity;
 use crate::store::{Store, StoreError};
@@ -25,8 +26,9 @@ pub struct Jobs {
     store: Arc<Store>,
     bus: Arc<Bus>,
     activity: Arc<Activity>,
-    /// One lock per key (a pup id or name): jobs for the same pup run in order.
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per key (one pup), the signal that the last job submitted for it has ended: each
+    /// new job waits for its predecessor, so jobs for one pup run in submission order.
+    tails: Mutex<HashMap<String, oneshot::Receiver<()>>>,
 }
 
 /// Handed to a running job to report what it does.
@@ -98,7 +100,7 @@ impl JobCtx {
 
 impl Jobs {
     pub fn new(store: Arc<Store>, bus: Arc<Bus>, activity: Arc<Activity>) -> Self {
-        Jobs { store, bus, activity, locks: Mutex::new(HashMap::new()) }
+        Jobs { store, bus, activity, tails: Mutex::new(HashMap::new()) }
     }
 
     pub fn bus(&self) -> &Arc<Bus> {
@@ -124,9 +126,12 @@ impl Jobs {
         Ok(interrupted)
     }
 
-    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(key.to_string()).or_default().clone()
+    /// Take the place at the end of `key`'s line: returns what to wait for (the previous
+    /// job's end) and the sender to drop when this job ends.
+    fn join_line(&self, key: &str) -> (Option<oneshot::Receiver<()>>, oneshot::Sender<()>) {
+        let (done_tx, done_rx) = oneshot::channel();
+        let mut tails = self.tails.lock().unwrap_or_else(|p| p.into_inner());
+        (tails.insert(key.to_string(), done_rx), done_tx)
     }
 
     /// Persist a queued job, then run `work` once every earlier job with the same `key`
@@ -163,12 +168,16 @@ impl Jobs {
         self.bus.emit(&record.id, CHANGE_JOB, "", &record);
 
         let guard = self.activity.job_started();
+        let (previous, done) = self.join_line(&key);
         let this = self.clone();
         let queued = record.clone();
         tokio::spawn(async move {
             let _busy = guard;
-            let lock = this.lock_for(&key);
-            let _turn = lock.lock().await;
+            let _done = done;
+            if let Some(previous) = previous {
+                // Err only means the previous job's task is gone: it ended either way.
+                let _ = previous.await;
+            }
             let mut running = queued.clone();
             running.status = JobStatus::Running;
             running.started = Some(now_ms());
@@ -212,5 +221,88 @@ impl Jobs {
             this.bus.emit(&done.id, CHANGE_JOB, done.error.as_deref().unwrap_or(""), &done);
         });
         Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, status: JobStatus) -> JobRecord {
+        JobRecord {
+            id: id.to_string(),
+            action: "stop".into(),
+            request: Action::Stop { pup: "x".into() },
+            status,
+            progress: 0,
+            step: String::new(),
+            message: String::new(),
+            error: None,
+            pup_id: None,
+            pup_name: None,
+            created: now_ms(),
+            started: None,
+            finished: None,
+            result: None,
+        }
+    }
+
+    #[test]
+    fn recovery_interrupts_only_live_jobs_and_a_stale_writer_loses() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("db")).unwrap());
+        for (id, st) in [("a", JobStatus::Running), ("b", JobStatus::Succeeded), ("c", JobStatus::Queued), ("d", JobStatus::Failed)] {
+            store.insert_job(&job(id, st)).unwrap();
+        }
+        let jobs = Jobs::new(store.clone(), Arc::new(Bus::new()), Arc::new(Activity::default()));
+        let mut interrupted: Vec<String> = jobs.recover().unwrap().into_iter().map(|j| j.id).collect();
+        interrupted.sort();
+        assert_eq!(interrupted, vec!["a", "c"]);
+        assert_eq!(store.job("b").unwrap().unwrap().status, JobStatus::Succeeded);
+        assert_eq!(store.job("d").unwrap().unwrap().status, JobStatus::Failed);
+        assert_eq!(store.job("a").unwrap().unwrap().status, JobStatus::Interrupted);
+        // A second recovery finds nothing more to do.
+        assert!(jobs.recover().unwrap().is_empty());
+
+        // A writer that still believes "a" is running cannot overwrite the interruption.
+        let mut stale = job("a", JobStatus::Succeeded);
+        stale.progress = 100;
+        assert!(!store.update_job_if(&stale, JobStatus::Running).unwrap());
+        assert_eq!(store.job("a").unwrap().unwrap().status, JobStatus::Interrupted);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn jobs_for_one_key_run_in_order_and_end_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("db")).unwrap());
+        let bus = Arc::new(Bus::new());
+        let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), Arc::new(Activity::default())));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut ids = Vec::new();
+        for i in 0..3u64 {
+            let order = order.clone();
+            let rec = jobs
+                .submit(Action::Stop { pup: "p".into() }, "k".into(), None, move |ctx| async move {
+                    // The first job is the slowest: order must still hold.
+                    tokio::time::sleep(std::time::Duration::from_millis(30 - i * 10)).await;
+                    ctx.step("work", 50, "working");
+                    order.lock().unwrap().push(i);
+                    if i == 2 { Err("boom".to_string()) } else { Ok(None) }
+                })
+                .unwrap();
+            assert_eq!(store.job(&rec.id).unwrap().unwrap().status, JobStatus::Queued);
+            ids.push(rec.id);
+        }
+        for _ in 0..200 {
+            if order.lock().unwrap().len() == 3 && store.job(&ids[2]).unwrap().unwrap().status.is_finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+        assert_eq!(store.job(&ids[0]).unwrap().unwrap().status, JobStatus::Succeeded);
+        let failed = store.job(&ids[2]).unwrap().unwrap();
+        assert_eq!(failed.status, JobStatus::Failed);
+        assert_eq!(failed.error.as_deref(), Some("boom"));
     }
 }

@@ -229,42 +229,31 @@ impl Pups {
             .zip(ports)
             .map(|(e, port)| WebUi { name: e.name().to_string(), port, internal: e.port() })
             .collect();
-        let rec = match &plan.existing {
-            Some(old) => PupRecord {
-                version: plan.offer.version.clone(),
-                source: plan.source.to_ref(),
-                location: plan.offer.dir.display().to_string(),
-                installation: Installation::Installing,
-                broken_reason: None,
-                broken_message: None,
-                enabled: false,
-                web_uis,
-                manifest: plan.offer.manifest.clone(),
-                installed_at: now_ms(),
-                storage_is_new: false,
-                ..old.clone()
-            },
+        // A reinstall keeps the id, address and storage of the existing record.
+        let (id, ip) = match &plan.existing {
+            Some(old) => (old.id.clone(), old.ip),
             None => {
                 let ip = alloc::next_ip(&self.cfg.network, &others).ok_or_else(|| {
                     PupError::Conflict(format!("the pup network {} has no free address left", self.cfg.network))
                 })?;
-                PupRecord {
-                    id: crate::jobs::new_id(),
-                    name: plan.offer.name.clone(),
-                    version: plan.offer.version.clone(),
-                    source: plan.source.to_ref(),
-                    location: plan.offer.dir.display().to_string(),
-                    installation: Installation::Installing,
-                    broken_reason: None,
-                    broken_message: None,
-                    enabled: false,
-                    ip,
-                    web_uis,
-                    manifest: plan.offer.manifest.clone(),
-                    installed_at: now_ms(),
-                    storage_is_new: false,
-                }
+                (crate::jobs::new_id(), ip)
             }
+        };
+        let rec = PupRecord {
+            id,
+            name: plan.offer.name.clone(),
+            version: plan.offer.version.clone(),
+            source: plan.source.to_ref(),
+            location: plan.offer.dir.display().to_string(),
+            installation: Installation::Installing,
+            broken_reason: None,
+            broken_message: None,
+            enabled: false,
+            ip,
+            web_uis,
+            manifest: plan.offer.manifest.clone(),
+            installed_at: now_ms(),
+            storage_is_new: false,
         };
         self.publish(&rec).await?;
         Ok(rec)

@@ -46,6 +46,22 @@ fn decode<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, Stor
     serde_json::from_str(s).map_err(|source| StoreError::Corrupt { what: what.to_string(), source })
 }
 
+/// Run a query whose rows are `(id, record JSON)` and decode every record.
+fn records<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    what: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    rows.map(|row| {
+        let (id, rec) = row?;
+        decode(&format!("{what} {id}"), &rec)
+    })
+    .collect()
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
@@ -78,14 +94,7 @@ impl Store {
     }
 
     pub fn sources(&self) -> Result<Vec<SourceView>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, record FROM sources ORDER BY rowid")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|row| {
-            let (id, rec) = row?;
-            decode(&format!("source {id}"), &rec)
-        })
-        .collect()
+        records(&self.conn(), "source", "SELECT id, record FROM sources ORDER BY rowid", [])
     }
 
     // ----- pups -----
@@ -115,14 +124,7 @@ impl Store {
     }
 
     pub fn pups(&self) -> Result<Vec<PupRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, record FROM pups ORDER BY rowid")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|row| {
-            let (id, rec) = row?;
-            decode(&format!("pup {id}"), &rec)
-        })
-        .collect()
+        records(&self.conn(), "pup", "SELECT id, record FROM pups ORDER BY rowid", [])
     }
 
     // ----- jobs -----
@@ -154,27 +156,22 @@ impl Store {
 
     /// Newest first.
     pub fn jobs(&self, limit: usize) -> Result<Vec<JobRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, record FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?1")?;
-        let rows = stmt.query_map(params![limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|row| {
-            let (id, rec) = row?;
-            decode(&format!("job {id}"), &rec)
-        })
-        .collect()
+        records(
+            &self.conn(),
+            "job",
+            "SELECT id, record FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?1",
+            params![limit as i64],
+        )
     }
 
     /// Jobs that were queued or running: after a restart these are the interrupted ones.
     pub fn live_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, record FROM jobs WHERE status IN ('queued', 'running') ORDER BY created")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|row| {
-            let (id, rec) = row?;
-            decode(&format!("job {id}"), &rec)
-        })
-        .collect()
+        records(
+            &self.conn(),
+            "job",
+            "SELECT id, record FROM jobs WHERE status IN ('queued', 'running') ORDER BY created",
+            [],
+        )
     }
 
     // ----- meta -----
