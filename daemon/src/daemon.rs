@@ -20,6 +20,9 @@ use crate::runtime::Runtime;
 use crate::sources::{self, OfferedPup};
 use crate::store::Store;
 
+/// A pup version, with the source that offers it.
+pub type Offer = (dogebox_shared::wire::SourceView, OfferedPup);
+
 pub struct Daemon {
     pub cfg: Arc<Config>,
     pub store: Arc<Store>,
@@ -85,7 +88,7 @@ impl Daemon {
     }
 
     /// Every pup version every source offers, with the sources that failed to list.
-    pub fn offers(&self) -> Result<(Vec<(dogebox_shared::wire::SourceView, OfferedPup)>, Vec<WireSourceError>), ApiError> {
+    pub fn offers(&self) -> Result<(Vec<Offer>, Vec<WireSourceError>), ApiError> {
         let mut offers = Vec::new();
         let mut errors = Vec::new();
         for source in self.store.sources()? {
@@ -242,13 +245,12 @@ impl Daemon {
 
     fn plan_install(&self, name: &str, version: Option<&str>, source: Option<&str>) -> Result<InstallPlan, ApiError> {
         let (offers, _) = self.offers()?;
-        if let Some(src) = source {
-            if !self.store.sources()?.iter().any(|s| s.id == src) {
+        if let Some(src) = source
+            && !self.store.sources()?.iter().any(|s| s.id == src) {
                 return Err(ApiError::not_found(format!("no source {src:?}; see 'dogebox source list'")));
             }
-        }
         let lower = name.to_lowercase();
-        let matching: Vec<&(dogebox_shared::wire::SourceView, OfferedPup)> = offers
+        let matching: Vec<&Offer> = offers
             .iter()
             .filter(|(s, p)| p.name.to_lowercase() == lower && source.is_none_or(|id| s.id == id))
             .collect();

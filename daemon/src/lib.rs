@@ -1,3 +1,4 @@
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 //! dogeboxd: the Dogebox system manager daemon.
 //!
 //! One module per concern, each owning its data: `listen` (sockets, activation, idle

@@ -42,7 +42,7 @@ impl PeerPolicy {
             Ok(Some(user)) => Group::from_gid(gid)
                 .ok()
                 .flatten()
-                .is_some_and(|g| g.mem.iter().any(|m| *m == user.name)),
+                .is_some_and(|g| g.mem.contains(&user.name)),
             _ => false,
         }
     }

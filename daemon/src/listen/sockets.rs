@@ -81,11 +81,10 @@ fn bind_unix(path: &Path, group: Option<nix::unistd::Gid>) -> Result<Listeners, 
     let std = std::os::unix::net::UnixListener::bind(path)
         .map_err(|source| SocketError::Bind { path: path.to_path_buf(), source })?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    if let Some(gid) = group {
-        if let Err(e) = nix::unistd::chown(path, None, Some(gid)) {
+    if let Some(gid) = group
+        && let Err(e) = nix::unistd::chown(path, None, Some(gid)) {
             tracing::warn!(error = %e, "cannot give the socket to the dogebox group");
         }
-    }
     std.set_nonblocking(true)?;
     Ok(Listeners {
         unix: tokio::net::UnixListener::from_std(std)?,

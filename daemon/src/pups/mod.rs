@@ -401,11 +401,10 @@ impl Pups {
         if let Err(e) = remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)) {
             tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: source copy");
         }
-        if rec.storage_is_new {
-            if let Err(e) = remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)) {
+        if rec.storage_is_new
+            && let Err(e) = remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)) {
                 tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: storage");
             }
-        }
     }
 
     // ----- start / stop -----
