@@ -49,6 +49,12 @@ impl Daemon {
     /// Open the state and bring it back in order after a crash (jobs left running are
     /// interrupted, pups left half-way are cleaned up), before any client is served.
     pub async fn open(cfg: Config, runtime: Arc<dyn Runtime>, activity: Arc<Activity>) -> Result<Arc<Self>, StartError> {
+        // Scratch space holds only half-made copies of a process that is gone.
+        if let Err(e) = std::fs::remove_dir_all(cfg.tmp_dir()) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(error = %e, "cannot empty the scratch folder");
+            }
+        }
         for dir in [cfg.data_dir.clone(), cfg.tmp_dir(), cfg.data_dir.join("logs")] {
             std::fs::create_dir_all(&dir)
                 .map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;

@@ -73,3 +73,52 @@ fn kill_9_during_build_is_recovered() {
     let page = wait_for_page(&Daemon::web_ui_addr(ready));
     assert!(page.contains("slow-pup"), "{page}");
 }
+
+/// A later moment of the install: units exist and the daemon waits for them to run.
+/// After the kill the restarted daemon removes what the install made (units, source
+/// copy, the storage it created) and says so; nothing is left `installing`.
+#[test]
+fn kill_9_while_waiting_for_the_services_is_recovered() {
+    let d = Daemon::start();
+    let src = Source::with("dbxt.crash2", &[TestPup::http("late-kill", 8080)]);
+    d.add_source(src.path());
+
+    let out = d.cli(&["--json", "pup", "install", "late-kill", "--detach"]).ok();
+    let job = job_id_of(&out);
+    let (pup_id, units) = wait_for(secs(120), "the install to wait for its running services", || {
+        let j = d.cli_json(&["jobs", "show", &job]);
+        assert!(
+            !j["status"].as_str().is_some_and(|s| s == "failed" || s == "succeeded"),
+            "job ended before the kill: {j}"
+        );
+        if j["step"] != "verify-running" {
+            return None;
+        }
+        let id = j["pupId"].as_str()?.to_string();
+        let units = d.pup_units(&id);
+        (!units.is_empty()).then_some((id, units))
+    });
+    assert!(units.iter().any(|u| u.ends_with(".service")), "units exist before the kill: {units:?}");
+
+    d.kill_daemon();
+
+    let j = d.cli_json(&["jobs", "show", &job]);
+    assert_eq!(j["status"], "interrupted", "{j}");
+    let p = d.expect_pup(&pup_id);
+    assert_eq!(p["installation"], "broken", "{p}");
+    assert_eq!(p["brokenReason"], "install_interrupted", "{p}");
+    assert_eq!(d.pup_units(&pup_id), Vec::<String>::new(), "the interrupted install's units are gone");
+    assert!(!d.pup_source_dir(&pup_id).exists(), "the copied source is gone");
+    let storage = p["storageDir"].as_str().unwrap();
+    assert!(!std::path::Path::new(storage).exists(), "storage this install created is gone: {storage}");
+    assert!(
+        fs::read_dir(d.data_dir.join("tmp")).map(|mut r| r.next().is_none()).unwrap_or(true),
+        "no half-made copies are left in the scratch folder"
+    );
+
+    // Installing again reuses the record and works.
+    d.install("late-kill").ok();
+    let p = d.expect_pup(&pup_id);
+    assert_eq!(p["installation"], "ready", "{p}");
+    assert_eq!(p["status"], "running", "{p}");
+}

@@ -303,7 +303,6 @@ impl Pups {
         // storage
         ctx.step("storage", 75, "creating storage");
         self.create_storage(rec).map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
-        self.save(rec)?;
 
         // units + start
         ctx.step("network", 80, &format!("creating the pup network at {}", rec.ip));
@@ -343,8 +342,11 @@ impl Pups {
                 )
             })?;
         if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            // Recorded before the folder exists, so a crash right after mkdir still
+            // knows the folder is this install's to remove.
             rec.storage_is_new = true;
+            self.save(rec).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
         nix::unistd::chown(dir.as_path(), Some(user.uid), Some(user.gid))
             .map_err(|e| format!("giving {} to {}: {e}", dir.display(), self.cfg.pup_user))?;
