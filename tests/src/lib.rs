@@ -651,6 +651,9 @@ impl Daemon {
                     PUP_USER.into(),
                     "--log-level".into(),
                     "debug".into(),
+                    // No binary cache is reachable here; asking one costs seconds a build.
+                    "--nix-option".into(),
+                    "substituters=".into(),
                 ];
                 if let Some(s) = opts.idle_exit {
                     v.push("--idle-exit".into());
