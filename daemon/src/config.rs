@@ -59,6 +59,10 @@ pub struct Config {
     #[arg(long, env = "DOGEBOXD_NETWORK", default_value = "10.69.0.0/16", value_parser = parse_network)]
     pub network: Network,
 
+    /// Seconds a pup's nix build may take before it is stopped.
+    #[arg(long, env = "DOGEBOXD_BUILD_TIMEOUT", default_value_t = 1800)]
+    pub build_timeout: u64,
+
     /// Seconds an install or start waits for every service to be running.
     #[arg(long, env = "DOGEBOXD_START_TIMEOUT", default_value_t = 60)]
     pub start_timeout: u64,

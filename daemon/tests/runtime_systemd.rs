@@ -18,7 +18,10 @@ use std::time::Duration;
 
 use dogebox_shared::wire::RunStatus;
 use dogeboxd::runtime::systemd::{Scope, SystemdConfig, SystemdRuntime};
-use dogeboxd::runtime::{PupSpec, Runtime, RuntimeError, ServiceSpec, WebUiSpec};
+use dogeboxd::runtime::{Cancel, PupSpec, Runtime, RuntimeError, ServiceSpec, WebUiSpec};
+
+/// Generous: these builds take well under a second.
+const BUILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, sleep, timeout};
@@ -272,7 +275,7 @@ async fn build_ok(rt: &SystemdRuntime, spec: &PupSpec) -> Vec<String> {
             v.push(l.to_owned());
         }
     };
-    if let Err(e) = rt.build(spec, &sink).await {
+    if let Err(e) = rt.build(spec, &sink, BUILD_TIMEOUT, &Cancel::never()).await {
         panic!("build of {} failed: {e}", spec.id);
     }
     lines.into_inner().unwrap_or_default()
@@ -441,7 +444,7 @@ async fn failing_build_reports_the_build_error() {
             v.push(l.to_owned());
         }
     };
-    match rt.build(&pup.spec, &sink).await {
+    match rt.build(&pup.spec, &sink, BUILD_TIMEOUT, &Cancel::never()).await {
         Err(RuntimeError::Build { log_tail }) => {
             assert!(
                 log_tail.contains("the build is broken on purpose"),
@@ -463,7 +466,7 @@ async fn missing_service_attribute_or_exec_is_reported() {
     let rt = runtime().await;
     let mut pup = Pup::new("missing-exec", "web.nix", Vec::new());
     pup.spec.services[0].exec = "/bin/not-there".into();
-    match rt.build(&pup.spec, &|_| {}).await {
+    match rt.build(&pup.spec, &|_| {}, BUILD_TIMEOUT, &Cancel::never()).await {
         Err(RuntimeError::MissingExec { service, exec, .. }) => {
             assert_eq!((service.as_str(), exec.as_str()), ("web", "/bin/not-there"));
         }
@@ -471,7 +474,7 @@ async fn missing_service_attribute_or_exec_is_reported() {
     }
     // A service the nix file has no attribute for is a build error naming it.
     pup.spec.services[0].name = "nosuch".into();
-    match rt.build(&pup.spec, &|_| {}).await {
+    match rt.build(&pup.spec, &|_| {}, BUILD_TIMEOUT, &Cancel::never()).await {
         Err(RuntimeError::Build { log_tail }) => assert!(log_tail.contains("nosuch"), "{log_tail}"),
         other => panic!("expected RuntimeError::Build, got {other:?}"),
     }

@@ -298,7 +298,8 @@ impl Pups {
         ctx.step("build", 30, "building with nix-build");
         let spec = self.spec(rec);
         let sink = |line: &str| ctx.log(line);
-        self.runtime.build(&spec, &sink).await.map_err(|e| PupError::Step { reason: reason::NIX_APPLY_FAILED, message: e.to_string() })?;
+        let timeout = Duration::from_secs(self.cfg.build_timeout);
+        self.runtime.build(&spec, &sink, timeout, &crate::runtime::Cancel::never()).await.map_err(|e| PupError::Step { reason: reason::NIX_APPLY_FAILED, message: e.to_string() })?;
 
         // storage
         ctx.step("storage", 75, "creating storage");

@@ -83,6 +83,10 @@ pub enum RuntimeError {
     /// The build finished but an output lacks a service's `exec`.
     #[error("service {service}: {exec} does not exist in its build output {output}")]
     MissingExec { service: String, exec: String, output: String },
+    #[error("the build was cancelled ({0})")]
+    Cancelled(String),
+    #[error("the build did not finish within {0} s and was stopped")]
+    Timeout(u64),
     #[error("network setup for pup {pup} failed: {message}")]
     Network { pup: String, message: String },
     #[error("systemd: {0}")]
@@ -104,6 +108,45 @@ impl From<zbus::Error> for RuntimeError {
 /// Called with each line of build output as it arrives.
 pub type LineSink<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
+/// Tells a long runtime operation (a build) to give up: an uninstall of a pup that is
+/// still installing sets it. Cheap to clone; every clone sees the same signal.
+#[derive(Debug, Clone)]
+pub struct Cancel(tokio::sync::watch::Receiver<bool>);
+
+/// The sending side of a [`Cancel`].
+#[derive(Debug)]
+pub struct CancelHandle(tokio::sync::watch::Sender<bool>);
+
+impl Cancel {
+    pub fn new() -> (CancelHandle, Cancel) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (CancelHandle(tx), Cancel(rx))
+    }
+
+    /// A signal that never fires.
+    pub fn never() -> Cancel {
+        Cancel::new().1
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once cancelled (never, if the handle is dropped without cancelling).
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|c| *c).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
 #[async_trait::async_trait]
 pub trait Runtime: Send + Sync {
     /// Short name for status output (`systemd`).
@@ -112,7 +155,15 @@ pub trait Runtime: Send + Sync {
     /// Build every service of the pup with `nix-build`, streaming output lines to `log`.
     /// Results are kept under `spec.build_dir` so a later `start` (even by a restarted
     /// daemon) finds them. Checks that each service's `exec` exists in its output.
-    async fn build(&self, spec: &PupSpec, log: LineSink<'_>) -> Result<(), RuntimeError>;
+    /// Gives up (stopping the build, returning [`RuntimeError::Cancelled`] or
+    /// [`RuntimeError::Timeout`]) when `cancel` fires or `timeout` passes.
+    async fn build(
+        &self,
+        spec: &PupSpec,
+        log: LineSink<'_>,
+        timeout: std::time::Duration,
+        cancel: &Cancel,
+    ) -> Result<(), RuntimeError>;
 
     /// Create the pup's network namespace and veth pair with its IP (idempotent).
     async fn create_network(&self, spec: &PupSpec) -> Result<(), RuntimeError>;

@@ -324,7 +324,13 @@ impl Runtime for SystemdRuntime {
         "systemd"
     }
 
-    async fn build(&self, spec: &PupSpec, log: LineSink<'_>) -> Result<(), RuntimeError> {
+    async fn build(
+        &self,
+        spec: &PupSpec,
+        log: LineSink<'_>,
+        _timeout: Duration,
+        _cancel: &super::Cancel,
+    ) -> Result<(), RuntimeError> {
         names::check_id(&spec.id)?;
         tokio::fs::create_dir_all(&spec.build_dir)
             .await
