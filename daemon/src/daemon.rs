@@ -59,6 +59,11 @@ impl Daemon {
             std::fs::create_dir_all(&dir)
                 .map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
         }
+        // Only root (the daemon) may look inside: it holds every pup's storage, config
+        // and logs, and pups run as an unprivileged user. Units get their folders bound
+        // in by systemd, so they need no way through.
+        std::fs::set_permissions(&cfg.data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(|source| StartError::DataDir { path: cfg.data_dir.display().to_string(), source })?;
         let cfg = Arc::new(cfg);
         let store = Arc::new(Store::open(&cfg.db_path())?);
         let bus = Arc::new(Bus::new());
@@ -230,7 +235,8 @@ impl Daemon {
         if !sources.iter().any(|s| s.id == id) {
             let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
             return Err(ApiError::not_found(format!(
-                "no source {id:?}; the sources are: {}",
+                "no source {:?}; the sources are: {}",
+                crate::pups::resolve::shorten(id),
                 if ids.is_empty() { "(none)".to_string() } else { ids.join(", ") }
             )));
         }
@@ -253,7 +259,10 @@ impl Daemon {
         let (offers, _) = self.offers()?;
         if let Some(src) = source
             && !self.store.sources()?.iter().any(|s| s.id == src) {
-                return Err(ApiError::not_found(format!("no source {src:?}; see 'dogebox source list'")));
+                return Err(ApiError::not_found(format!(
+                    "no source {:?}; see 'dogebox source list'",
+                    crate::pups::resolve::shorten(src)
+                )));
             }
         let lower = name.to_lowercase();
         let matching: Vec<&Offer> = offers
@@ -263,7 +272,8 @@ impl Daemon {
         if matching.is_empty() {
             let near = near_names(offers.iter().map(|(_, p)| p.name.as_str()), name);
             return Err(ApiError::not_found(format!(
-                "no source offers a pup named {name:?}{}",
+                "no source offers a pup named {:?}{}",
+                crate::pups::resolve::shorten(name),
                 if near.is_empty() { "; see 'dogebox store'".to_string() } else { format!("; did you mean {}?", near.join(", ")) }
             )));
         }

@@ -342,6 +342,22 @@ pub enum ValidationError {
     EnvKeyInvalid { service: String, key: String },
     #[error("service {service} env {key} value contains a NUL character")]
     EnvValueNul { service: String, key: String },
+    #[error(
+        "service {service} env key {key} is reserved: DBX_* variables are set by the daemon"
+    )]
+    EnvKeyReserved { service: String, key: String },
+    #[error("manifest meta.name {name:?} {NAME_RULE}")]
+    NameInvalid { name: String },
+    #[error("manifest container.services is empty: a pup needs at least one service to run")]
+    NoServices,
+}
+
+/// What a pup name may be: it is shown in tables and typed in commands.
+const NAME_RULE: &str = "must be 1 to 100 characters with no control characters";
+
+/// Whether `name` is acceptable as `meta.name` (see [`NAME_RULE`]).
+pub fn is_pup_name(name: &str) -> bool {
+    (1..=100).contains(&name.chars().count()) && !name.chars().any(char::is_control)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,7 +488,14 @@ impl Manifest {
 
     fn validate_strict(&self) -> Result<(), ValidationError> {
         use ValidationError as E;
+        if !is_pup_name(self.name()) {
+            let name: String = self.name().chars().take(100).collect();
+            return Err(E::NameInvalid { name });
+        }
         parse_version(self.version_str()).map_err(E::Version)?;
+        if self.services().is_empty() {
+            return Err(E::NoServices);
+        }
         if let Some(logo) = self.logo_path() {
             safe_relative_path("meta.logoPath", logo).map_err(E::Path)?;
         }
@@ -513,6 +536,12 @@ impl Manifest {
             for (key, value) in service.env() {
                 if !is_env_name(key) {
                     return Err(E::EnvKeyInvalid {
+                        service: owned(),
+                        key: key.clone(),
+                    });
+                }
+                if key.starts_with("DBX_") {
+                    return Err(E::EnvKeyReserved {
                         service: owned(),
                         key: key.clone(),
                     });
@@ -1273,6 +1302,22 @@ mod tests {
             Ok(m) => panic!("parsed: {m:?}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn names_reserved_env_and_empty_services_are_refused() {
+        let m = invalid(|v| v["meta"]["name"] = json!("evil\nname"));
+        assert!(m.contains("meta.name") && m.contains("control"), "{m}");
+        let m = invalid(|v| v["meta"]["name"] = json!("x".repeat(101)));
+        assert!(m.contains("1 to 100"), "{m}");
+        let m = invalid(|v| v["container"]["services"][0]["command"]["env"] = json!({"DBX_PUP_ID": "spoof"}));
+        assert!(m.contains("DBX_PUP_ID") && m.contains("reserved"), "{m}");
+        let m = invalid(|v| v["container"]["services"] = json!([]));
+        assert!(m.contains("at least one service"), "{m}");
+        // Spaces and unicode stay fine: real pups are called "Dogecoin Core".
+        let mut v = base();
+        v["meta"]["name"] = json!("Much Wöw Pup");
+        assert!(parse_value(&v).validate().is_ok());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
-    #[error("{link} is a symlink to {target}, which is outside the pup folder")]
+    #[error("{link} is a symlink to {target}, which is outside the pup folder (or points to nothing)")]
     LinkEscapes { link: String, target: String },
     #[error("{context}: {source}")]
     Io {
@@ -24,7 +24,35 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> CopyError {
 
 /// Copy `from` to a fresh `to` (which must not exist).
 pub fn copy_pup_dir(from: &Path, to: &Path) -> Result<(), CopyError> {
-    copy_tree(from, to, Path::new(""))
+    copy_tree(from, to, Path::new(""))?;
+    check_links_resolve_inside(to)
+}
+
+/// Each link was judged by its own text while copying; a chain of links (`a -> .`,
+/// `b -> a/..`) can still leave the folder. So resolve every link in the finished copy
+/// and refuse any that does not end inside it (a dangling link included: what it would
+/// point to cannot be checked).
+fn check_links_resolve_inside(root: &Path) -> Result<(), CopyError> {
+    let real_root = fs::canonicalize(root).map_err(io_err(format!("resolving {}", root.display())))?;
+    let mut stack = vec![real_root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).map_err(io_err(format!("listing {}", dir.display())))? {
+            let entry = entry.map_err(io_err(format!("listing {}", dir.display())))?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(io_err(format!("reading {}", path.display())))?;
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_symlink() {
+                let rel = path.strip_prefix(&real_root).unwrap_or(&path).display().to_string();
+                let target = fs::read_link(&path).map(|t| t.display().to_string()).unwrap_or_default();
+                match fs::canonicalize(&path) {
+                    Ok(resolved) if resolved.starts_with(&real_root) => {}
+                    _ => return Err(CopyError::LinkEscapes { link: rel, target }),
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn copy_tree(root: &Path, to_root: &Path, rel: &Path) -> Result<(), CopyError> {
@@ -104,6 +132,30 @@ mod tests {
         std::os::unix::fs::symlink("../../etc/passwd", src.join("bin/evil")).unwrap();
         let err = copy_pup_dir(&src, &tmp.path().join("dst2")).unwrap_err();
         assert!(err.to_string().contains("outside the pup folder"), "{err}");
+    }
+
+    #[test]
+    fn chains_of_links_that_leave_the_folder_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join("ok.txt"), "fine").unwrap();
+        std::os::unix::fs::symlink(".", src.join("dd")).unwrap();
+        std::os::unix::fs::symlink("dd/..", src.join("up")).unwrap();
+        let err = copy_pup_dir(&src, &tmp.path().join("dst")).unwrap_err();
+        assert!(err.to_string().contains("up is a symlink"), "{err}");
+
+        let src2 = tmp.path().join("src2");
+        fs::create_dir_all(&src2).unwrap();
+        std::os::unix::fs::symlink("missing", src2.join("dangling")).unwrap();
+        assert!(copy_pup_dir(&src2, &tmp.path().join("dst2")).is_err());
+
+        let src3 = tmp.path().join("src3");
+        fs::create_dir_all(src3.join("a")).unwrap();
+        fs::write(src3.join("a/f"), "x").unwrap();
+        std::os::unix::fs::symlink("a", src3.join("alias")).unwrap();
+        std::os::unix::fs::symlink("alias/f", src3.join("f")).unwrap();
+        copy_pup_dir(&src3, &tmp.path().join("dst3")).unwrap();
     }
 
     #[test]

@@ -349,7 +349,8 @@ impl Pups {
             self.save(rec).map_err(|e| e.to_string())?;
             std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
-        nix::unistd::chown(dir.as_path(), Some(user.uid), Some(user.gid))
+        // lchown: never follow a link someone may have put in place of the folder.
+        std::os::unix::fs::lchown(&dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
             .map_err(|e| format!("giving {} to {}: {e}", dir.display(), self.cfg.pup_user))?;
         let logs = self.cfg.log_file(&rec.id);
         if let Some(parent) = logs.parent() {

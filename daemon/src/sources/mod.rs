@@ -24,6 +24,8 @@ pub enum SourceError {
     NotADir(String),
     #[error("{path} has neither dogebox.json nor manifest.json, so it is not a pup source")]
     NotASource { path: String },
+    #[error("source id {0:?} is not allowed: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit")]
+    BadId(String),
     #[error("{path}/dogebox.json: {message}")]
     BadIndex { path: String, message: String },
     #[error("{path}: {message}")]
@@ -63,15 +65,38 @@ pub fn inspect(location: &str) -> Result<SourceView, SourceError> {
     }
     let shown = dir.display().to_string();
     let (id, name, description) = if let Some(index) = read_index(&dir)? {
+        if !is_source_id(index.id()) {
+            return Err(SourceError::BadId(crate::pups::resolve::shorten(index.id())));
+        }
         (index.id().to_string(), index.name().to_string(), index.description().to_string())
     } else if dir.join("manifest.json").exists() {
         let manifest = Manifest::load_dir(&dir).map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
-        let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| manifest.name().to_string());
-        (base.clone(), base, String::new())
+        let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        (source_id_from(&base), base, String::new())
     } else {
         return Err(SourceError::NotASource { path: shown });
     };
     Ok(SourceView { id, name, description, location: shown, kind: SourceKind::Disk, added_at: now_ms() })
+}
+
+/// Source ids end up in commands, tables and messages: keep them plain.
+pub fn is_source_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    !b.is_empty()
+        && b.len() <= 100
+        && b[0].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
+/// An id for a single-pup folder, from its name: other characters become `-`.
+fn source_id_from(folder_name: &str) -> String {
+    let mapped: String = folder_name
+        .chars()
+        .take(100)
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .collect();
+    let trimmed = mapped.trim_start_matches(['.', '_', '-']);
+    if trimmed.is_empty() { "disk-source".to_string() } else { trimmed.to_string() }
 }
 
 fn read_index(dir: &Path) -> Result<Option<SourceIndex>, SourceError> {
@@ -85,39 +110,77 @@ pub fn list(source: &SourceView) -> Result<Listing, SourceError> {
     if !meta.is_dir() {
         return Err(SourceError::NotADir(source.location.clone()));
     }
-    let folders: Vec<PathBuf> = if let Some(index) = read_index(&dir)? {
-        let rel = index
-            .pup_paths()
-            .map_err(|e| SourceError::BadIndex { path: source.location.clone(), message: e.to_string() })?;
-        rel.iter().map(|p| dir.join(p)).collect()
-    } else {
-        vec![dir.clone()]
+    let Some(index) = read_index(&dir)? else {
+        // A single pup folder.
+        if !dir.join("manifest.json").exists() {
+            return Err(SourceError::NotASource { path: source.location.clone() });
+        }
+        let mut listing = Listing::default();
+        match read_pup(&dir) {
+            Ok(p) => listing.pups.push(p),
+            Err(e) => listing.errors.push(e.to_string()),
+        }
+        return Ok(listing);
     };
+    let rel = index
+        .pup_paths()
+        .map_err(|e| SourceError::BadIndex { path: source.location.clone(), message: e.to_string() })?;
+    let real_root = std::fs::canonicalize(&dir).map_err(|e| SourceError::Missing { path: source.location.clone(), source: e })?;
     let mut listing = Listing::default();
-    for folder in folders {
-        match read_pup(&folder) {
-            Ok(Some(p)) => listing.pups.push(p),
-            Ok(None) => {}
+    for folder in rel.iter().map(|p| dir.join(p)) {
+        match pup_folder_inside(&real_root, &folder).and_then(|f| read_pup(&f)) {
+            Ok(p) => listing.pups.push(p),
             Err(e) => listing.errors.push(e.to_string()),
         }
     }
     Ok(listing)
 }
 
-/// Read one pup folder; `None` when it is not a pup folder at all (no manifest).
-fn read_pup(folder: &Path) -> Result<Option<OfferedPup>, SourceError> {
+/// The index's folder, resolved; refused when a link takes it out of the source.
+fn pup_folder_inside(real_root: &Path, folder: &Path) -> Result<PathBuf, SourceError> {
     let shown = folder.display().to_string();
-    if !folder.join("manifest.json").exists() {
-        return Ok(None);
+    let real = std::fs::canonicalize(folder)
+        .map_err(|e| SourceError::BadPup { path: shown.clone(), message: format!("listed in dogebox.json but cannot be read: {e}") })?;
+    if !real.starts_with(real_root) {
+        return Err(SourceError::BadPup {
+            path: shown,
+            message: format!("resolves to {}, outside the source folder", real.display()),
+        });
     }
+    if !real.join("manifest.json").exists() {
+        return Err(SourceError::BadPup { path: shown, message: "listed in dogebox.json but has no manifest.json".to_string() });
+    }
+    Ok(real)
+}
+
+/// Read one pup folder.
+fn read_pup(folder: &Path) -> Result<OfferedPup, SourceError> {
+    let shown = folder.display().to_string();
     let manifest = Manifest::load_dir(folder).map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
     let semver = parse_version(manifest.version_str())
         .map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
-    Ok(Some(OfferedPup {
+    Ok(OfferedPup {
         name: manifest.name().to_string(),
         version: semver.to_string(),
         semver,
         dir: folder.to_path_buf(),
         manifest,
-    }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_ids() {
+        assert!(is_source_id("dogeorg.pups"));
+        assert!(is_source_id("dogebox-wg.pup-templates"));
+        for bad in ["", "../../x", "a b", "x/y", "-rf", "s\u{1b}[31m", &"a".repeat(101)] {
+            assert!(!is_source_id(bad), "{bad:?}");
+        }
+        assert_eq!(source_id_from("my pup"), "my-pup");
+        assert_eq!(source_id_from("-rf"), "rf");
+        assert_eq!(source_id_from("..."), "disk-source");
+    }
 }
