@@ -74,6 +74,36 @@ impl From<PupError> for ApiError {
     }
 }
 
+/// Every error answer is JSON, including the ones axum's extractors and router make
+/// themselves (405, 413, a bad path or query): rewrite those into [`ErrorBody`].
+pub async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let bytes = axum::body::to_bytes(resp.into_body(), 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let mut message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        crate::pups::resolve::shorten(text.trim())
+    };
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        message = "method not allowed: reads are GET, changes are POST /v1/actions".to_string();
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => CODE_NOT_FOUND,
+        StatusCode::FORBIDDEN => CODE_FORBIDDEN,
+        s if s.is_client_error() => CODE_BAD_REQUEST,
+        _ => CODE_INTERNAL,
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
 /// The answer to a peer the socket policy does not allow.
 pub fn forbidden_peer(peer: &PeerCred) -> axum::response::Response {
     ApiError::new(

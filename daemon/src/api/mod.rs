@@ -35,6 +35,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/v1/events", get(stream::all_events))
         .route("/v1/actions", post(action))
         .fallback(|| async { ApiError::not_found("no such route; the API is under /v1") })
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(daemon)
 }
 

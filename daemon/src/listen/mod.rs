@@ -13,9 +13,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::UnixListener;
 use tower::ServiceExt;
+
+/// Connections served at once; more wait in the socket's backlog.
+const MAX_CONNECTIONS: usize = 256;
+/// A client that sends no complete request head in this time is dropped, so idle or
+/// stuck connections cannot pin the daemon (or its idle exit) forever.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serve `app` on the Unix listener until `stop` resolves. Each connection counts as
 /// activity (idle exit waits for it to close) and carries its peer's credentials.
@@ -27,7 +33,15 @@ pub async fn serve_unix(
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let slot = tokio::select! {
+            _ = &mut stop => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+        };
         let stream = tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
@@ -51,6 +65,7 @@ pub async fn serve_unix(
         let app = app.clone();
         tokio::spawn(async move {
             let _open = guard;
+            let _slot = slot;
             let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(cred);
                 let app = app.clone();
@@ -62,6 +77,8 @@ pub async fn serve_unix(
                 }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {

@@ -70,7 +70,7 @@ pub fn inspect(location: &str) -> Result<SourceView, SourceError> {
         }
         (index.id().to_string(), index.name().to_string(), index.description().to_string())
     } else if dir.join("manifest.json").exists() {
-        let manifest = Manifest::load_dir(&dir).map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
+        Manifest::load_dir(&dir).map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
         let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         (source_id_from(&base), base, String::new())
     } else {
