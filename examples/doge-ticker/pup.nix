@@ -1,5 +1,5 @@
 # doge-ticker: a background service without a web UI. Every few seconds it
-# appends a line to /storage/ticks.log.
+# appends a line to /storage/ticks.log and prints it (see `dogebox pup logs`).
 #
 # Built without nixpkgs, so it builds offline. `pkgs` is accepted but unused.
 { pkgs ? { }, ... }:
@@ -11,10 +11,11 @@ let
     export PATH
     log=/storage/ticks.log
     n=0
-    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) doge-ticker started (pup ''${DBX_PUP_ID:-unknown})" >> "$log"
+    say() { echo "$1"; echo "$1" >> "$log"; }
+    say "$(date -u +%Y-%m-%dT%H:%M:%SZ) doge-ticker started (pup ''${DBX_PUP_ID:-unknown})"
     while :; do
       n=$((n + 1))
-      echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) tick $n: such time, very passing" >> "$log"
+      say "$(date -u +%Y-%m-%dT%H:%M:%SZ) tick $n: such time, very passing"
       sleep 5
     done
   '';

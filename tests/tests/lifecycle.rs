@@ -157,4 +157,20 @@ fn doge_ticker_runs_in_the_background_and_writes_to_its_storage() {
         text.contains(p["id"].as_str().unwrap()),
         "the ticker log names the pup: {text}"
     );
+
+    // What it prints reaches `pup logs`; -n limits the lines.
+    let out = d.cli(&["pup", "logs", "doge-ticker", "-n", "1"]).ok();
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    let all = d.cli(&["pup", "logs", "doge-ticker"]).ok();
+    assert!(all.stdout.contains("doge-ticker started") && all.stdout.contains("tick 1"), "{}", all.stdout);
+
+    // The pup sees only its own environment, not the shell that started the manager
+    // (dev/with-systemd exports this variable before it starts the manager).
+    let key = "DOGEBOX_IN_PRIVATE_SYSTEMD";
+    assert!(std::env::var_os(key).is_some(), "run through dev/test");
+    let pid = sh("pgrep", &["-f", "-n", "/bin/ticker"]).stdout.trim().to_string();
+    let environ = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(environ.contains("DBX_PUP_ID="), "read the pup's environment (pid {pid:?}): {environ}");
+    assert!(!environ.contains(&format!("{key}=")), "{key} leaked into the pup: {environ}");
 }
