@@ -20,6 +20,9 @@ use crate::runtime::Runtime;
 use crate::sources::{self, OfferedPup};
 use crate::store::Store;
 
+/// Per lock key: the token of the install that registered it, and its cancel handle.
+type InstallCancels = std::collections::HashMap<String, (String, crate::runtime::CancelHandle)>;
+
 /// A pup version, with the source that offers it.
 pub type Offer = (dogebox_shared::wire::SourceView, OfferedPup);
 
@@ -29,6 +32,9 @@ pub struct Daemon {
     pub bus: Arc<Bus>,
     pub jobs: Arc<Jobs>,
     pub pups: Arc<Pups>,
+    /// Per pup (lock key), a way to stop its install: an uninstall posted while the
+    /// install still runs (a build that never ends, say) cancels it instead of waiting.
+    installs: std::sync::Mutex<InstallCancels>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +56,10 @@ impl Daemon {
     /// interrupted, pups left half-way are cleaned up), before any client is served.
     pub async fn open(cfg: Config, runtime: Arc<dyn Runtime>, activity: Arc<Activity>) -> Result<Arc<Self>, StartError> {
         // Scratch space holds only half-made copies of a process that is gone.
-        if let Err(e) = std::fs::remove_dir_all(cfg.tmp_dir()) {
-            if e.kind() != std::io::ErrorKind::NotFound {
+        if let Err(e) = std::fs::remove_dir_all(cfg.tmp_dir())
+            && e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(error = %e, "cannot empty the scratch folder");
             }
-        }
         for dir in [cfg.data_dir.clone(), cfg.tmp_dir(), cfg.data_dir.join("logs")] {
             std::fs::create_dir_all(&dir)
                 .map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
@@ -71,7 +76,7 @@ impl Daemon {
         let pups = Arc::new(Pups::new(cfg.clone(), store.clone(), bus.clone(), runtime));
         jobs.recover()?;
         pups.recover().await?;
-        Ok(Arc::new(Daemon { cfg, store, bus, jobs, pups }))
+        Ok(Arc::new(Daemon { cfg, store, bus, jobs, pups, installs: Default::default() }))
     }
 
     /// Enabled pups win: start every ready, enabled pup whose units are all down (after a
@@ -160,10 +165,21 @@ impl Daemon {
                 let key = lock_key(&plan.source.id, &plan.offer.name);
                 let pup = plan.existing.as_ref().map(|p| (p.id.clone(), p.name.clone()));
                 let this = self.clone();
-                Ok(self.jobs.submit(action.clone(), key, pup, move |ctx| async move {
+                let (handle, cancel) = crate::runtime::Cancel::new();
+                let token = crate::jobs::new_id();
+                self.lock_installs().insert(key.clone(), (token.clone(), handle));
+                Ok(self.jobs.submit(action.clone(), key.clone(), pup, move |ctx| async move {
                     // Re-check now that earlier jobs for this pup have finished.
-                    let plan = this.refresh_plan(plan)?;
-                    this.pups.install(&ctx, plan).await.map(Some)
+                    let result = match this.refresh_plan(plan) {
+                        Ok(plan) => this.pups.install(&ctx, plan, &cancel).await.map(Some),
+                        Err(e) => Err(e),
+                    };
+                    let mut installs = this.lock_installs();
+                    if installs.get(&key).is_some_and(|(t, _)| *t == token) {
+                        installs.remove(&key);
+                    }
+                    drop(installs);
+                    result
                 })?)
             }
             Action::Start { pup } | Action::Stop { pup } | Action::Restart { pup } | Action::Uninstall { pup } | Action::Purge { pup } => {
@@ -178,6 +194,11 @@ impl Daemon {
                 }
                 let id = rec.id.clone();
                 let key = lock_key(&rec.source.id, &rec.name);
+                if matches!(action, Action::Uninstall { .. })
+                    && let Some((_, install)) = self.lock_installs().get(&key) {
+                        tracing::info!(pup = %rec.id, "uninstall posted during the install: cancelling the install");
+                        install.cancel();
+                    }
                 let this = self.clone();
                 let kind = action.clone();
                 Ok(self.jobs.submit(action.clone(), key, Some((rec.id.clone(), rec.name.clone())), move |ctx| async move {
@@ -216,6 +237,10 @@ impl Daemon {
                 })?)
             }
         }
+    }
+
+    fn lock_installs(&self) -> std::sync::MutexGuard<'_, InstallCancels> {
+        self.installs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn check_new_source(&self, view: &dogebox_shared::wire::SourceView) -> Result<(), ApiError> {

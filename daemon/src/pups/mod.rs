@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::jobs::JobCtx;
 use crate::jobs::bus::{Bus, now_ms};
-use crate::runtime::{PupSpec, Runtime, RuntimeError, ServiceSpec, WebUiSpec};
+use crate::runtime::{Cancel, PupSpec, Runtime, RuntimeError, ServiceSpec, WebUiSpec};
 use crate::sources::OfferedPup;
 use crate::store::{Store, StoreError};
 use record::PupRecord;
@@ -36,6 +36,8 @@ pub mod reason {
     pub const STATE_UPDATE_FAILED: &str = "state_update_failed";
     /// Ours: the daemon died during the install (dogeboxd says download_failed).
     pub const INSTALL_INTERRUPTED: &str = "install_interrupted";
+    /// Ours: an uninstall stopped the install.
+    pub const INSTALL_CANCELLED: &str = "install_cancelled";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,10 +185,10 @@ impl Pups {
 
     // ----- install -----
 
-    pub async fn install(&self, ctx: &JobCtx, plan: InstallPlan) -> Result<serde_json::Value, PupError> {
+    pub async fn install(&self, ctx: &JobCtx, plan: InstallPlan, cancel: &Cancel) -> Result<serde_json::Value, PupError> {
         let mut rec = self.begin_install(ctx, &plan).await?;
         ctx.set_pup(&rec.id, &rec.name);
-        match self.install_steps(ctx, &plan, &mut rec).await {
+        match self.install_steps(ctx, &plan, &mut rec, cancel).await {
             Ok(()) => {
                 rec.installation = Installation::Ready;
                 rec.enabled = true;
@@ -259,7 +261,20 @@ impl Pups {
         Ok(rec)
     }
 
-    async fn install_steps(&self, ctx: &JobCtx, plan: &InstallPlan, rec: &mut PupRecord) -> Result<(), PupError> {
+    async fn install_steps(
+        &self,
+        ctx: &JobCtx,
+        plan: &InstallPlan,
+        rec: &mut PupRecord,
+        cancel: &Cancel,
+    ) -> Result<(), PupError> {
+        let check_cancel = || {
+            if cancel.is_cancelled() {
+                Err(PupError::Step { reason: reason::INSTALL_CANCELLED, message: "the install was cancelled by an uninstall".into() })
+            } else {
+                Ok(())
+            }
+        };
         // copy
         ctx.step("copy", 15, &format!("copying {}", plan.offer.dir.display()));
         let dest = self.cfg.pup_dir(&rec.id);
@@ -295,17 +310,23 @@ impl Pups {
         }
 
         // build
+        check_cancel()?;
         ctx.step("build", 30, "building with nix-build");
         let spec = self.spec(rec);
         let sink = |line: &str| ctx.log(line);
         let timeout = Duration::from_secs(self.cfg.build_timeout);
-        self.runtime.build(&spec, &sink, timeout, &crate::runtime::Cancel::never()).await.map_err(|e| PupError::Step { reason: reason::NIX_APPLY_FAILED, message: e.to_string() })?;
+        self.runtime.build(&spec, &sink, timeout, cancel).await.map_err(|e| match e {
+            RuntimeError::Cancelled(_) => PupError::Step { reason: reason::INSTALL_CANCELLED, message: "the install was cancelled by an uninstall".into() },
+            other => PupError::Step { reason: reason::NIX_APPLY_FAILED, message: other.to_string() },
+        })?;
+        check_cancel()?;
 
         // storage
         ctx.step("storage", 75, "creating storage");
         self.create_storage(rec).map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
 
         // units + start
+        check_cancel()?;
         ctx.step("network", 80, &format!("creating the pup network at {}", rec.ip));
         self.runtime.create_network(&spec).await.map_err(|e| PupError::Step { reason: reason::ENABLE_FAILED, message: e.to_string() })?;
         ctx.step("start", 85, "starting services");
