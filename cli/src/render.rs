@@ -141,7 +141,7 @@ pub fn job_table(jobs: &[JobRecord], now_ms: i64, width: Option<u16>) -> String 
         t.add_row(vec![
             short_id(&j.id).to_string(),
             j.action.clone(),
-            sanitize(&target(j), false).into_owned(),
+            clip(&sanitize(&target(j), false), 40),
             j.status.as_str().to_string(),
             step,
             ago(j.created, now_ms),
@@ -149,6 +149,18 @@ pub fn job_table(jobs: &[JobRecord], now_ms: i64, width: Option<u16>) -> String 
         ]);
     }
     finish(t)
+}
+
+/// At most `max` characters, with `…` when cut: one long value must not widen a table
+/// beyond the screen (`jobs show` prints it whole).
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
 }
 
 /// What a job acts on: the pup's name when known, else what the request named.
@@ -341,6 +353,14 @@ pub fn job_details(job: &JobRecord, now_ms: i64) -> String {
 pub(crate) mod tests {
     use super::*;
     use dogebox_shared::wire::{JobStatus, RunStatus, ServiceState, SourceRef};
+
+    #[test]
+    fn clip_keeps_short_values_and_cuts_long_ones() {
+        assert_eq!(clip("hello-web", 40), "hello-web");
+        let c = clip(&"x".repeat(300), 40);
+        assert_eq!(c.chars().count(), 40);
+        assert!(c.ends_with('…'));
+    }
 
     pub(crate) fn pup(id: &str, name: &str) -> PupView {
         PupView {

@@ -4,17 +4,9 @@
 //! (pups.md §3.4). A fixed wrapper expression imports it; the file's path and the
 //! service name reach Nix only as `--argstr` values, never as Nix code.
 
-use std::collections::VecDeque;
 use std::path::{Component, Path, PathBuf};
-use std::process::Stdio;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Command;
-
-use crate::runtime::{LineSink, RuntimeError};
-
-/// How many lines of output a build error carries.
-const LOG_TAIL_LINES: usize = 40;
+use crate::runtime::RuntimeError;
 
 /// `pkgs` is bound lazily, so a nix file that never touches it builds without nixpkgs.
 /// `builtins.getAttr` (not `-A`) so a service name containing `.` is one attribute.
@@ -34,67 +26,108 @@ pub(crate) struct NixBuilder {
     pub(crate) options: Vec<(String, String)>,
 }
 
+/// Options that only make sense when the builder runs as root without build users;
+/// with a nix-daemon its sandboxed build users do the work instead.
+const DIRECT_ONLY_OPTIONS: [&str; 2] = ["sandbox", "build-users-group"];
+
+/// One `nix-build` run, as the build unit executes it.
+#[derive(Debug)]
+pub(crate) struct BuildCommand {
+    /// Absolute path of the program (symlinks resolved, so it stays reachable when
+    /// home folders are hidden).
+    pub(crate) program: String,
+    /// Full argv, starting with the name nix dispatches on (`nix-build`).
+    pub(crate) argv: Vec<String>,
+    /// `NAME=value` entries for the unit.
+    pub(crate) env: Vec<String>,
+    /// Variables to drop from the manager's environment.
+    pub(crate) unset_env: Vec<String>,
+    /// Whether the build goes through a nix-daemon.
+    pub(crate) via_daemon: bool,
+}
+
 impl NixBuilder {
-    /// Build `service` from `nix_file`, leaving the out-link (a GC root) at `out_link`.
-    /// Returns the store path of the output.
-    pub(crate) async fn build(
+    /// The command that builds `service` from `nix_file`, leaving the out-link (a GC
+    /// root) at `out_link`.
+    pub(crate) fn command(
         &self,
         nix_file: &Path,
         service: &str,
         out_link: &Path,
-        log: LineSink<'_>,
-    ) -> Result<PathBuf, RuntimeError> {
+    ) -> Result<BuildCommand, RuntimeError> {
         let file = absolute_utf8(nix_file, "nix file")?;
         let link = absolute_utf8(out_link, "build out-link")?;
+        let program = resolve_program(&self.nix_build)?;
+        // nix is one binary that picks its mode from argv[0].
+        let argv0 = self
+            .nix_build
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("nix-build")
+            .to_owned();
 
-        let mut cmd = Command::new(&self.nix_build);
-        cmd.arg("-E")
-            .arg(WRAPPER)
-            .args(["--argstr", "pupFile", file])
-            .args(["--argstr", "service", service])
-            .args(["-o", link]);
+        let via_daemon = nix_daemon_running();
+        let mut argv = vec![argv0, "-E".to_owned(), WRAPPER.to_owned()];
+        for (k, v) in [("pupFile", file), ("service", service)] {
+            argv.extend(["--argstr".to_owned(), k.to_owned(), v.to_owned()]);
+        }
+        argv.extend(["-o".to_owned(), link.to_owned()]);
         for (k, v) in &self.options {
-            cmd.args(["--option", k, v]);
+            if via_daemon && DIRECT_ONLY_OPTIONS.contains(&k.as_str()) {
+                tracing::debug!(option = %k, "not passed: builds go through the nix-daemon");
+                continue;
+            }
+            argv.extend(["--option".to_owned(), k.clone(), v.clone()]);
         }
+
+        // HOME: nix writes its cache under ~/.cache; /tmp is the unit's private one.
+        let mut env = vec!["HOME=/tmp".to_owned()];
         if let Some(p) = &self.nix_path {
-            cmd.env("NIX_PATH", p);
+            env.push(format!("NIX_PATH={p}"));
         }
-        if wants_missing_daemon() {
+        let mut unset_env = Vec::new();
+        if via_daemon {
+            // Even as root: "auto" would pick the local store and skip the sandbox.
+            env.push("NIX_REMOTE=daemon".to_owned());
+        } else {
             // Debian's nix-bin sets NIX_REMOTE=daemon for every systemd user manager
             // (environment.d), even where no nix-daemon runs; as root we can build
-            // against the store directly, which is what "auto" (empty) does.
-            cmd.env_remove("NIX_REMOTE");
+            // against the store directly, which is what "auto" (unset) does.
+            unset_env.push("NIX_REMOTE".to_owned());
         }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-
-        tracing::info!(service, nix_file = %nix_file.display(), "nix-build");
-        let mut child = cmd.spawn().map_err(|e| RuntimeError::Io {
-            context: format!("running {}", self.nix_build.display()),
-            source: e,
-        })?;
-        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-            return Err(RuntimeError::Build {
-                log_tail: "nix-build: no output pipes".into(),
-            });
-        };
-        let tail = stream_lines(stdout, stderr, log).await;
-        let status = child.wait().await.map_err(|e| RuntimeError::Io {
-            context: "waiting for nix-build".into(),
-            source: e,
-        })?;
-        if !status.success() {
-            tracing::warn!(service, %status, "nix-build failed");
-            let mut log_tail = Vec::from(tail).join("\n");
-            if log_tail.is_empty() {
-                log_tail = format!("nix-build exited with {status}");
-            }
-            return Err(RuntimeError::Build { log_tail });
-        }
-        output_of(out_link).await
+        Ok(BuildCommand {
+            program,
+            argv,
+            env,
+            unset_env,
+            via_daemon,
+        })
     }
+}
+
+/// An absolute, symlink-free path for a program given absolute or as a bare name
+/// looked up on the daemon's `PATH`.
+fn resolve_program(program: &Path) -> Result<String, RuntimeError> {
+    let not_found = || RuntimeError::Io {
+        context: format!("finding {}", program.display()),
+        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+    };
+    let found = if program.is_absolute() {
+        Some(program.to_path_buf())
+    } else if program.components().count() == 1 {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_absolute() && p.is_file())
+        })
+    } else {
+        None
+    };
+    let real = std::fs::canonicalize(found.ok_or_else(not_found)?).map_err(|e| RuntimeError::Io {
+        context: format!("resolving {}", program.display()),
+        source: e,
+    })?;
+    absolute_utf8(&real, "program").map(str::to_owned)
 }
 
 /// The store path an out-link points at.
@@ -157,63 +190,10 @@ fn absolute_utf8<'a>(p: &'a Path, what: &str) -> Result<&'a str, RuntimeError> {
     p.to_str().ok_or_else(|| invalid("path is not UTF-8"))
 }
 
-/// Forward every line of both pipes to `log` as it arrives; return the last lines.
-async fn stream_lines(
-    stdout: impl AsyncRead + Unpin,
-    stderr: impl AsyncRead + Unpin,
-    log: LineSink<'_>,
-) -> VecDeque<String> {
-    let mut tail = VecDeque::with_capacity(LOG_TAIL_LINES);
-    let mut out = BufReader::new(stdout);
-    let mut err = BufReader::new(stderr);
-    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
-    let (mut out_open, mut err_open) = (true, true);
-    while out_open || err_open {
-        // read_until is cancel-safe: a partial line stays in its buffer.
-        let (from_stdout, r) = tokio::select! {
-            r = out.read_until(b'\n', &mut out_buf), if out_open => (true, r),
-            r = err.read_until(b'\n', &mut err_buf), if err_open => (false, r),
-        };
-        let buf = if from_stdout {
-            &mut out_buf
-        } else {
-            &mut err_buf
-        };
-        if let Some(line) = take_line(buf) {
-            log(&line);
-            if tail.len() == LOG_TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line);
-        }
-        // EOF or a read error both end that pipe; the exit status tells the rest.
-        if !matches!(r, Ok(n) if n > 0) {
-            if from_stdout {
-                out_open = false;
-            } else {
-                err_open = false;
-            }
-        }
-    }
-    tail
-}
-
-fn take_line(buf: &mut Vec<u8>) -> Option<String> {
-    if buf.is_empty() {
-        return None;
-    }
-    let line = String::from_utf8_lossy(buf)
-        .trim_end_matches(['\n', '\r'])
-        .to_owned();
-    buf.clear();
-    Some(line)
-}
-
 /// Path of the nix-daemon's socket, where Nix looks for it by default.
 const NIX_DAEMON_SOCKET: &str = "/nix/var/nix/daemon-socket/socket";
 
-/// Whether the environment asks for a nix-daemon that is not there.
-fn wants_missing_daemon() -> bool {
-    std::env::var_os("NIX_REMOTE").is_some_and(|v| v == "daemon")
-        && !Path::new(NIX_DAEMON_SOCKET).exists()
+/// Whether a nix-daemon is there to build for us (its socket exists).
+fn nix_daemon_running() -> bool {
+    Path::new(NIX_DAEMON_SOCKET).exists()
 }

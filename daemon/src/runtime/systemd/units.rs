@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep};
 use zbus::proxy::CacheProperties;
 use zbus::{Connection, OwnedObjectPath, OwnedVariant, Variant};
-use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
+use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, UnitProxy};
 
 use super::Scope;
 use crate::runtime::RuntimeError;
@@ -57,6 +57,21 @@ impl UnitState {
     /// Not running and not about to (inactive, failed, or gone).
     pub(crate) fn is_down(&self) -> bool {
         matches!(self.active.as_str(), "inactive" | "failed")
+    }
+}
+
+/// How a service's main process ended, from its `Service` interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServiceResult {
+    /// `success`, `exit-code`, `signal`, `timeout`, …
+    pub(crate) result: String,
+    /// Exit status, or the signal number when it was killed.
+    pub(crate) status: i32,
+}
+
+impl ServiceResult {
+    pub(crate) fn succeeded(&self) -> bool {
+        self.result == "success" && self.status == 0
     }
 }
 
@@ -201,6 +216,25 @@ impl Systemd {
         Err(RuntimeError::Systemd(format!(
             "cannot read the state of {unit}"
         )))
+    }
+
+    /// The result of a service unit's main process, or `None` when it is not loaded.
+    pub(crate) async fn service_result(
+        &self,
+        unit: &str,
+    ) -> Result<Option<ServiceResult>, RuntimeError> {
+        let Some((bus, path)) = self.get_unit(unit).await? else {
+            return Ok(None);
+        };
+        let proxy = ServiceProxy::builder(&bus.conn)
+            .path(path)?
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?;
+        Ok(Some(ServiceResult {
+            result: proxy.result().await?,
+            status: proxy.exec_main_status().await?,
+        }))
     }
 
     /// Whether the unit still has a job queued or running.
