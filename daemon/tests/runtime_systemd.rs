@@ -111,7 +111,7 @@ fn free_pup_ip() -> Ipv4Addr {
 /// Dropping it while a test panics destroys whatever the runtime made for it.
 struct Pup {
     spec: PupSpec,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Pup {
@@ -121,8 +121,12 @@ impl Pup {
             .prefix(&format!("rt-{test}-"))
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("temp dir");
-        let source = dir.path().join("source");
-        let storage = dir.path().join("storage");
+        let id = id_for(test);
+        // The daemon's layout: the build unit sees only the source and build folders
+        // of the data folder they share.
+        let data = dir.path();
+        let source = data.join("pups").join(&id);
+        let storage = data.join("pups").join("storage").join(&id);
         std::fs::create_dir_all(&source).expect("source dir");
         std::fs::create_dir_all(&storage).expect("storage dir");
         // The service runs as `nobody` and writes to /storage.
@@ -134,7 +138,6 @@ impl Pup {
         let nix_file = source.join("pup.nix");
         std::fs::copy(Path::new(FIXTURES).join(fixture), &nix_file).expect("copy fixture");
 
-        let id = id_for(test);
         let ip = free_pup_ip();
         let env = BTreeMap::from([
             ("DBX_PUP_ID".to_owned(), id.clone()),
@@ -145,15 +148,15 @@ impl Pup {
             ("PORT".to_owned(), "1".to_owned()),
         ]);
         let spec = PupSpec {
-            id,
+            id: id.clone(),
             ip,
             host_ip: HOST_IP,
             source_dir: source,
             storage_dir: storage,
             nix_file,
-            build_dir: dir.path().join("build"),
-            log_file: dir.path().join("logs").join("pup.log"),
-            config_env: dir.path().join("config").join("pup.env"),
+            build_dir: data.join("builds").join(&id),
+            log_file: data.join("logs").join(format!("pup-{id}.log")),
+            config_env: data.join("pups").join("config").join(format!("{id}.env")),
             services: vec![ServiceSpec {
                 name: "web".into(),
                 exec: "/bin/run".into(),
@@ -163,7 +166,23 @@ impl Pup {
             env,
             web_uis,
         };
-        Pup { spec, _dir: dir }
+        Pup { spec, dir }
+    }
+
+    /// The folder holding the pup's source, build and storage (the daemon's data dir).
+    fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Build only the fixture's attribute `name` (exec `/bin/run`).
+    fn only_service(mut self, name: &str) -> Self {
+        self.spec.services = vec![ServiceSpec {
+            name: name.into(),
+            exec: "/bin/run".into(),
+            cwd: String::new(),
+            env: BTreeMap::new(),
+        }];
+        self
     }
 
     fn addr(&self) -> SocketAddr {
@@ -641,4 +660,210 @@ async fn a_service_that_cannot_be_executed_fails_start() {
     assert_ne!(st.status, RunStatus::Running, "{st:?}");
     rt.destroy(&pup.spec).await.expect("destroy");
     assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}
+
+/// Run a build of `pup` with a sink that records lines; the result and the lines.
+async fn build_collect(
+    rt: &SystemdRuntime,
+    pup: &Pup,
+    limit: Duration,
+    cancel: &Cancel,
+) -> (Result<(), RuntimeError>, Vec<String>) {
+    let lines = Mutex::new(Vec::new());
+    let sink = |l: &str| {
+        if let Ok(mut v) = lines.lock() {
+            v.push(l.to_owned());
+        }
+    };
+    let r = rt.build(&pup.spec, &sink, limit, cancel).await;
+    (r, lines.into_inner().unwrap_or_default())
+}
+
+/// Every regular file of every store path whose name contains `name`, read.
+fn store_texts(name: &str) -> Vec<(PathBuf, String)> {
+    fn walk(p: &Path, out: &mut Vec<(PathBuf, String)>) {
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => {
+                for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                    walk(&e.path(), out);
+                }
+            }
+            Ok(m) if m.is_file() => {
+                if let Ok(b) = std::fs::read(p) {
+                    out.push((p.to_owned(), String::from_utf8_lossy(&b).into_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/nix/store").expect("read /nix/store").flatten() {
+        if e.file_name().to_string_lossy().contains(name) {
+            walk(&e.path(), &mut out);
+        }
+    }
+    out
+}
+
+/// Loaded `dbx-<id>-build-*` units.
+async fn build_units(spec: &PupSpec) -> Vec<String> {
+    let conn = zbus::Connection::session().await.expect("session bus");
+    let manager = zbus_systemd::systemd1::ManagerProxy::new(&conn)
+        .await
+        .expect("manager proxy");
+    manager
+        .list_units_by_patterns(Vec::new(), vec![format!("dbx-{}-build-*", spec.id)])
+        .await
+        .expect("ListUnitsByPatterns")
+        .into_iter()
+        .map(|u| format!("{} ({}/{})", u.0, u.3, u.4))
+        .collect()
+}
+
+fn shadow_line() -> String {
+    let shadow = std::fs::read_to_string("/etc/shadow").expect("read /etc/shadow as root");
+    let line = shadow.lines().next().unwrap_or_default().to_owned();
+    assert!(line.len() > 8, "a recognisable first line of /etc/shadow: {line:?}");
+    line
+}
+
+#[tokio::test]
+async fn a_build_cannot_read_etc_shadow() {
+    let rt = runtime().await;
+    let secret = shadow_line();
+
+    // At build time: the builder's copy holds no shadow content.
+    let pup = Pup::new("steal-shadow", "hostile.nix", Vec::new()).only_service("shadow");
+    let (r, lines) = build_collect(&rt, &pup, BUILD_TIMEOUT, &Cancel::never()).await;
+    if let Ok(()) = r {
+        let out = std::fs::read_to_string(pup.spec.build_dir.join("svc-shadow/bin/run"))
+            .expect("builder output");
+        assert!(!out.contains(&secret), "shadow leaked into the output");
+        assert!(out.contains("Permission denied"), "builder saw: {out}");
+    }
+    assert!(!lines.iter().any(|l| l.contains(&secret)), "shadow leaked into the log");
+
+    // At evaluation time: an error naming the file.
+    let pup2 = Pup::new("steal-evalshadow", "hostile.nix", Vec::new()).only_service("evalshadow");
+    match build_collect(&rt, &pup2, BUILD_TIMEOUT, &Cancel::never()).await.0 {
+        Err(RuntimeError::Build { log_tail }) => {
+            assert!(
+                log_tail.contains("/etc/shadow") && log_tail.contains("Permission denied"),
+                "{log_tail}"
+            );
+            assert!(!log_tail.contains(&secret));
+        }
+        other => panic!("expected RuntimeError::Build, got {other:?}"),
+    }
+    for (path, text) in store_texts("dbx-test-steal-") {
+        assert!(!text.contains(&secret), "shadow text in {}", path.display());
+    }
+    assert_eq!(build_units(&pup.spec).await, Vec::<String>::new());
+    assert_eq!(build_units(&pup2.spec).await, Vec::<String>::new());
+    for p in [&pup, &pup2] {
+        rt.destroy(&p.spec).await.expect("destroy");
+    }
+}
+
+#[tokio::test]
+async fn a_build_cannot_read_the_data_dir_beyond_its_own_folders() {
+    let rt = runtime().await;
+    let marker = format!("dbx-db-marker-{}", std::process::id());
+    let pup = Pup::new("steal-db", "hostile.nix", Vec::new()).only_service("db");
+    std::fs::write(pup.data_dir().join("dogebox.db"), &marker).expect("write db");
+    // Another pup's storage next to ours.
+    let other = pup.data_dir().join("pups").join("storage").join("other");
+    std::fs::create_dir_all(&other).expect("other storage");
+    std::fs::write(other.join("secret"), &marker).expect("other secret");
+
+    build_ok(&rt, &pup.spec).await;
+    let out = std::fs::read_to_string(pup.spec.build_dir.join("svc-db/bin/run"))
+        .expect("builder output");
+    assert!(!out.contains(&marker), "data dir content leaked: {out}");
+    assert!(out.contains("db unreadable"), "{out}");
+    assert!(!out.contains("storage"), "other pups' storage is visible: {out}");
+    assert!(out.contains("pup.nix"), "its own source is visible: {out}");
+
+    let pup2 = Pup::new("steal-evaldb", "hostile.nix", Vec::new()).only_service("evaldb");
+    std::fs::write(pup2.data_dir().join("dogebox.db"), &marker).expect("write db");
+    match build_collect(&rt, &pup2, BUILD_TIMEOUT, &Cancel::never()).await.0 {
+        Err(RuntimeError::Build { log_tail }) => {
+            assert!(log_tail.contains("dogebox.db"), "{log_tail}");
+            assert!(!log_tail.contains(&marker), "{log_tail}");
+        }
+        other => panic!("expected RuntimeError::Build, got {other:?}"),
+    }
+    for p in [&pup, &pup2] {
+        rt.destroy(&p.spec).await.expect("destroy");
+        assert_eq!(leftovers(&p.spec).await, Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn a_build_that_does_not_finish_is_stopped_at_its_timeout() {
+    let rt = runtime().await;
+    let pup = Pup::new("build-timeout", "hostile.nix", Vec::new()).only_service("sleep");
+    let t0 = Instant::now();
+    let (r, lines) = build_collect(&rt, &pup, Duration::from_secs(2), &Cancel::never()).await;
+    match r {
+        Err(RuntimeError::Timeout(2)) => {}
+        other => panic!("expected RuntimeError::Timeout(2), got {other:?}"),
+    }
+    assert!(t0.elapsed() < Duration::from_secs(30), "took {:?}", t0.elapsed());
+    assert!(lines.iter().any(|l| l.contains("sleeping")), "{lines:?}");
+    assert_eq!(build_units(&pup.spec).await, Vec::<String>::new());
+    let link = pup.spec.build_dir.join("svc-sleep");
+    assert!(std::fs::symlink_metadata(&link).is_err(), "out-link left: {}", link.display());
+    rt.destroy(&pup.spec).await.expect("destroy");
+    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_cancelled_build_is_stopped() {
+    let rt = runtime().await;
+    let pup = Pup::new("build-cancel", "hostile.nix", Vec::new()).only_service("sleep");
+    let (handle, cancel) = Cancel::new();
+    // Cancel once the builder is known to be running.
+    let sink = |l: &str| {
+        if l.contains("dbx-fixture: sleeping") {
+            handle.cancel();
+        }
+    };
+    let t0 = Instant::now();
+    match rt.build(&pup.spec, &sink, BUILD_TIMEOUT, &cancel).await {
+        Err(RuntimeError::Cancelled(_)) => {}
+        other => panic!("expected RuntimeError::Cancelled, got {other:?}"),
+    }
+    assert!(t0.elapsed() < Duration::from_secs(30), "took {:?}", t0.elapsed());
+    assert_eq!(build_units(&pup.spec).await, Vec::<String>::new());
+    let link = pup.spec.build_dir.join("svc-sleep");
+    assert!(std::fs::symlink_metadata(&link).is_err(), "out-link left: {}", link.display());
+    rt.destroy(&pup.spec).await.expect("destroy");
+    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn build_output_reaches_the_sink_while_building() {
+    let rt = runtime().await;
+    let pup = Pup::new("build-live", "hostile.nix", Vec::new()).only_service("slow");
+    let seen = Mutex::new(None);
+    let sink = |l: &str| {
+        if l.contains("dbx-fixture: marker before the end")
+            && let Ok(mut s) = seen.lock()
+        {
+            s.get_or_insert_with(Instant::now);
+        }
+    };
+    rt.build(&pup.spec, &sink, BUILD_TIMEOUT, &Cancel::never())
+        .await
+        .expect("build");
+    let done = Instant::now();
+    let seen = seen.into_inner().ok().flatten().expect("marker reached the sink");
+    assert!(
+        done.duration_since(seen) >= Duration::from_millis(1500),
+        "the marker arrived only {:?} before the end",
+        done.duration_since(seen)
+    );
+    assert_eq!(build_units(&pup.spec).await, Vec::<String>::new());
+    rt.destroy(&pup.spec).await.expect("destroy");
 }

@@ -32,7 +32,11 @@ pub struct PupSpec {
     pub storage_dir: PathBuf,
     /// The pup's nix file, an absolute path inside `source_dir`.
     pub nix_file: PathBuf,
-    /// Where the runtime keeps build results (nix out-links, which are also GC roots).
+    /// Where the runtime keeps build results (nix out-links, which are also GC roots)
+    /// (`<data>/builds/<id>`). The systemd runtime's build sees only this folder and
+    /// `source_dir` of the folder the two share (the data dir, at least two levels
+    /// below `/`), so both must live in it, and the nix file must not need anything
+    /// else from it.
     pub build_dir: PathBuf,
     /// Every service's stdout and stderr are appended here.
     pub log_file: PathBuf,

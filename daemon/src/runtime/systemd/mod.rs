@@ -8,6 +8,11 @@
 //! `dbx-<id>-`, which is how `stop` and `destroy` find them (even units of services
 //! that a newer manifest no longer has).
 //!
+//! Each service is built by `nix-build` in a hardened transient unit
+//! `dbx-<id>-build-<service>.service` (see `build.rs`), which sees the pup's source
+//! and build folders but nothing else of the daemon's data folder: the common parent
+//! of `source_dir` and `build_dir`.
+//!
 //! Behaviour worth knowing when calling it:
 //! - `start` leaves units that are already up alone, so it does not apply a changed
 //!   spec: stop first. It fails if a service could not even be executed (services
@@ -16,6 +21,7 @@
 //! - Unit cgroups are named after the units, and on cgroup v1 hosts without systemd
 //!   as PID 1 all managers share one tree: pup ids must be unique machine-wide.
 
+mod build;
 mod names;
 mod netns;
 mod nix;
@@ -187,7 +193,12 @@ impl SystemdRuntime {
                 format!("Dogebox pup {} service {}", spec.id, svc.name),
             )?,
             prop("Type", "exec")?,
-            prop("ExecStart", vec![(exec.clone(), vec![exec], false)])?,
+            // ExecStartEx with `no-env-expand`: the path comes from a manifest, and a `$`
+            // in it must stay a `$`, not become a systemd variable.
+            prop(
+                "ExecStartEx",
+                vec![(exec.clone(), vec![exec], vec!["no-env-expand".to_owned()])],
+            )?,
             prop("User", self.cfg.pup_user.as_str())?,
             prop("Restart", "on-failure")?,
             prop("RestartUSec", micros(RESTART_DELAY))?,
@@ -328,22 +339,44 @@ impl Runtime for SystemdRuntime {
         &self,
         spec: &PupSpec,
         log: LineSink<'_>,
-        _timeout: Duration,
-        _cancel: &super::Cancel,
+        timeout: Duration,
+        cancel: &super::Cancel,
     ) -> Result<(), RuntimeError> {
         names::check_id(&spec.id)?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let data_dir = build::data_dir_of(&spec.source_dir, &spec.build_dir)?;
+        if !spec.nix_file.starts_with(&spec.source_dir) {
+            // The build unit only sees the source folder.
+            return Err(RuntimeError::Io {
+                context: format!("nix file {}", spec.nix_file.display()),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("is not inside {}", spec.source_dir.display()),
+                ),
+            });
+        }
         tokio::fs::create_dir_all(&spec.build_dir)
             .await
             .map_err(|e| RuntimeError::Io {
                 context: format!("creating {}", spec.build_dir.display()),
                 source: e,
             })?;
+        build::ensure_inaccessible_nodes();
         for svc in &spec.services {
-            let link = spec.build_dir.join(names::build_link(&svc.name));
-            let output = self
-                .nix
-                .build(&spec.nix_file, &svc.name, &link, log)
-                .await?;
+            let out_link = spec.build_dir.join(names::build_link(&svc.name));
+            let unit = build::BuildUnit {
+                unit: names::build_unit(&spec.id, &svc.name),
+                description: format!("Dogebox pup {} build of {}", spec.id, svc.name),
+                command: self.nix.command(&spec.nix_file, &svc.name, &out_link)?,
+                data_dir: data_dir.clone(),
+                source_dir: &spec.source_dir,
+                build_dir: &spec.build_dir,
+                log_file: spec.build_dir.join(names::build_log(&svc.name)),
+                out_link,
+            };
+            tracing::info!(pup = %spec.id, service = %svc.name, unit = %unit.unit, "nix-build");
+            unit.run(&self.systemd, log, deadline, timeout, cancel).await?;
+            let output = nix::output_of(&unit.out_link).await?;
             nix::exec_path(&svc.name, &output, &svc.exec).await?;
             tracing::info!(pup = %spec.id, service = %svc.name, output = %output.display(), "built");
         }

@@ -74,6 +74,12 @@ pub(crate) fn service_unit(id: &str, service: &str) -> String {
     format!("{PREFIX}-{id}-svc-{}.service", safe_service_name(service))
 }
 
+/// `dbx-<id>-build-<service>.service`: the transient unit running that service's
+/// nix-build.
+pub(crate) fn build_unit(id: &str, service: &str) -> String {
+    format!("{PREFIX}-{id}-build-{}.service", safe_service_name(service))
+}
+
 /// `dbx-<id>-web-<host port>`, without suffix: the `.socket` and its `.service`
 /// (systemd pairs them by this shared name).
 pub(crate) fn web_unit_base(id: &str, host_port: u16) -> String {
@@ -96,6 +102,11 @@ pub(crate) fn host_iface(id: &str) -> String {
 /// The out-link of a service's build under the pup's `build_dir`.
 pub(crate) fn build_link(service: &str) -> String {
     format!("svc-{}", safe_service_name(service))
+}
+
+/// The log of a service's last build under the pup's `build_dir`.
+pub(crate) fn build_log(service: &str) -> String {
+    format!("build-{}.log", safe_service_name(service))
 }
 
 #[cfg(test)]

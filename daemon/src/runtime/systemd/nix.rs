@@ -1,4 +1,4 @@
-//! Building a pup's services with `nix-build`.
+//! The `nix-build` command for a pup's services (run in a build unit, see `build.rs`).
 //!
 //! The pup's nix file is a function of `pkgs` returning one derivation per service
 //! (pups.md §3.4). A fixed wrapper expression imports it; the file's path and the

@@ -227,7 +227,7 @@ impl Systemd {
             return Ok(None);
         };
         let proxy = ServiceProxy::builder(&bus.conn)
-            .path(path)?
+            .path(path)
             .cache_properties(CacheProperties::No)
             .build()
             .await?;
