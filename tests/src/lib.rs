@@ -1046,8 +1046,8 @@ pub enum Build {
     Ok,
     /// The builder prints `message` on stderr and exits 1.
     Fail { message: String },
-    /// The builder sleeps up to `secs` seconds, or until the file `gate` exists.
-    Slow { secs: u64, gate: Option<PathBuf> },
+    /// The builder sleeps `secs` seconds.
+    Slow { secs: u64 },
 }
 
 /// A pup for a [`Source`]: one service `web` (`/bin/run.sh`) serving an HTTP page on
@@ -1108,16 +1108,7 @@ impl TestPup {
 
     /// The build sleeps `secs` seconds.
     pub fn slow_build(mut self, secs: u64) -> Self {
-        self.build = Build::Slow { secs, gate: None };
-        self
-    }
-
-    /// The build waits until `gate` exists (at most `secs` seconds).
-    pub fn slow_build_until(mut self, secs: u64, gate: &Path) -> Self {
-        self.build = Build::Slow {
-            secs,
-            gate: Some(gate.to_path_buf()),
-        };
+        self.build = Build::Slow { secs };
         self
     }
 
@@ -1140,20 +1131,13 @@ impl TestPup {
                 format!("echo {} >&2\nexit 1\n", shell_quote(message)),
                 String::new(),
             ),
-            Build::Slow { secs, gate } => {
+            Build::Slow { secs } => {
                 let ticks = secs * 5;
-                let gate_test = match gate {
-                    Some(g) => format!(
-                        "[ -e {} ] && break\n",
-                        shell_quote(&g.display().to_string())
-                    ),
-                    None => String::new(),
-                };
                 (
                     format!(
                         "echo 'slow build: waiting' >&2\n\
                          i=0\n\
-                         while [ \"$i\" -lt {ticks} ]; do\n{gate_test}sleep 0.2\ni=$((i + 1))\ndone\n"
+                         while [ \"$i\" -lt {ticks} ]; do\nsleep 0.2\ni=$((i + 1))\ndone\n"
                     ),
                     unique_token(),
                 )
