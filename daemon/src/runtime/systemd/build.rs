@@ -273,9 +273,14 @@ impl BuildUnit<'_> {
 
         let ended = loop {
             log.forward(sink).await;
+            // Right after StartTransientUnit the unit can still be inactive with its
+            // start job queued: only a unit with no job left has really finished.
             match systemd.state(&self.unit).await? {
                 None => break Ended::Finished,
-                Some(s) if s.active == "failed" || s.active == "inactive" || s.sub == "exited" => {
+                Some(s)
+                    if (s.active == "failed" || s.active == "inactive" || s.sub == "exited")
+                        && !systemd.has_job(&self.unit).await? =>
+                {
                     break Ended::Finished;
                 }
                 Some(_) => {}

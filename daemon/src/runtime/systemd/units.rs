@@ -238,7 +238,7 @@ impl Systemd {
     }
 
     /// Whether the unit still has a job queued or running.
-    async fn has_job(&self, unit: &str) -> Result<bool, RuntimeError> {
+    pub(crate) async fn has_job(&self, unit: &str) -> Result<bool, RuntimeError> {
         let Some((bus, path)) = self.get_unit(unit).await? else {
             return Ok(false);
         };
