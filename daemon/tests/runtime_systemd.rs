@@ -653,7 +653,11 @@ async fn a_service_that_cannot_be_executed_fails_start() {
     build_ok(&rt, &pup.spec).await;
     rt.create_network(&pup.spec).await.expect("create_network");
     match rt.start(&pup.spec).await {
-        Err(e @ RuntimeError::Systemd(_)) => assert!(e.to_string().contains("service web"), "{e}"),
+        Err(e @ RuntimeError::Systemd(_)) => {
+            // systemd's reason is in the message: 217 is its exit status for "no such user".
+            let msg = e.to_string();
+            assert!(msg.contains("service web") && msg.contains("status 217"), "{msg}");
+        }
         other => panic!("expected a systemd error, got {other:?}"),
     }
     let st = rt.status(&pup.spec).await.expect("status");

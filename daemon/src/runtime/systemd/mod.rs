@@ -283,8 +283,14 @@ impl SystemdRuntime {
             .await?;
         let state = self.systemd.wait_started(&unit, START_WAIT).await?;
         if state.active != "active" {
+            // systemd's own reason (exit status, or e.g. 200/CHDIR, 218/CAPABILITIES):
+            // the pup's log is often empty when the program never ran.
+            let why = match self.systemd.service_result(&unit).await {
+                Ok(Some(r)) => format!(", result {} with status {}", r.result, r.status),
+                _ => String::new(),
+            };
             return Err(RuntimeError::Systemd(format!(
-                "service {} ({unit}) failed to start ({}/{}); see {}",
+                "service {} ({unit}) failed to start ({}/{}{why}); see {}",
                 svc.name,
                 state.active,
                 state.sub,
