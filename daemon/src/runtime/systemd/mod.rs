@@ -99,7 +99,14 @@ pub struct SystemdRuntime {
 
 impl SystemdRuntime {
     /// Connect to the manager's bus. Fails if the bus cannot be reached.
-    pub async fn connect(cfg: SystemdConfig) -> Result<Self, RuntimeError> {
+    pub async fn connect(mut cfg: SystemdConfig) -> Result<Self, RuntimeError> {
+        // Absolute paths from trusted folders, decided once: never the manager's PATH.
+        for (what, program) in [("iproute2's ip", &mut cfg.ip), ("nix-build", &mut cfg.nix_build)] {
+            *program = nix::trusted_program(program).ok_or_else(|| RuntimeError::Io {
+                context: format!("finding {what} ({}) in /usr/sbin, /usr/bin, /sbin or /bin", program.display()),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            })?;
+        }
         if cfg.socket_proxyd.is_relative() {
             // ExecStart= needs an absolute path.
             return Err(RuntimeError::Systemd(format!(

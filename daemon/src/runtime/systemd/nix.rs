@@ -82,10 +82,13 @@ impl NixBuilder {
 
         // HOME: nix writes its cache under ~/.cache; /tmp is the unit's private one.
         let mut env = vec!["HOME=/tmp".to_owned()];
-        if let Some(p) = &self.nix_path {
-            env.push(format!("NIX_PATH={p}"));
-        }
         let mut unset_env = Vec::new();
+        match &self.nix_path {
+            Some(p) => env.push(format!("NIX_PATH={p}")),
+            // Not the manager's NIX_PATH (Debian points it at per-user channels, which an
+            // earlier build could have written): only what the daemon was told.
+            None => unset_env.push("NIX_PATH".to_owned()),
+        }
         if via_daemon {
             // Even as root: "auto" would pick the local store and skip the sandbox.
             env.push("NIX_REMOTE=daemon".to_owned());
@@ -105,8 +108,25 @@ impl NixBuilder {
     }
 }
 
+/// Where bare program names are looked up, instead of `PATH`: the manager's PATH can
+/// name folders a build may write to (Debian's nix-bin puts /nix/var/nix/profiles/…
+/// first), and a program planted there would run as the daemon.
+const TRUSTED_BIN_DIRS: [&str; 5] = ["/run/current-system/sw/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/// A bare program name found in [`TRUSTED_BIN_DIRS`] (not resolved further, so a
+/// multi-call binary still sees its own name); `None` for anything else.
+pub(crate) fn trusted_program(program: &Path) -> Option<PathBuf> {
+    if program.is_absolute() {
+        return Some(program.to_path_buf());
+    }
+    if program.components().count() != 1 {
+        return None;
+    }
+    TRUSTED_BIN_DIRS.iter().map(|d| Path::new(d).join(program)).find(|p| p.is_file())
+}
+
 /// An absolute, symlink-free path for a program given absolute or as a bare name
-/// looked up on the daemon's `PATH`.
+/// looked up in [`TRUSTED_BIN_DIRS`].
 fn resolve_program(program: &Path) -> Result<String, RuntimeError> {
     let not_found = || RuntimeError::Io {
         context: format!("finding {}", program.display()),
@@ -114,14 +134,8 @@ fn resolve_program(program: &Path) -> Result<String, RuntimeError> {
     };
     let found = if program.is_absolute() {
         Some(program.to_path_buf())
-    } else if program.components().count() == 1 {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(program))
-                .find(|p| p.is_absolute() && p.is_file())
-        })
     } else {
-        None
+        trusted_program(program)
     };
     let real = std::fs::canonicalize(found.ok_or_else(not_found)?).map_err(|e| RuntimeError::Io {
         context: format!("resolving {}", program.display()),
@@ -196,4 +210,18 @@ const NIX_DAEMON_SOCKET: &str = "/nix/var/nix/daemon-socket/socket";
 /// Whether a nix-daemon is there to build for us (its socket exists).
 fn nix_daemon_running() -> bool {
     Path::new(NIX_DAEMON_SOCKET).exists()
+}
+
+#[cfg(test)]
+mod trusted_tests {
+    use super::*;
+
+    #[test]
+    fn bare_names_come_from_system_folders_only() {
+        let sh = trusted_program(Path::new("sh")).expect("sh is in /bin or /usr/bin");
+        assert!(TRUSTED_BIN_DIRS.iter().any(|d| sh.starts_with(d)), "{}", sh.display());
+        assert_eq!(trusted_program(Path::new("/opt/x/nix-build")), Some(PathBuf::from("/opt/x/nix-build")));
+        assert_eq!(trusted_program(Path::new("bin/ip")), None);
+        assert_eq!(trusted_program(Path::new("no-such-program-dbx")), None);
+    }
 }
