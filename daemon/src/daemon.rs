@@ -281,7 +281,7 @@ impl Daemon {
     }
 
     fn plan_install(&self, name: &str, version: Option<&str>, source: Option<&str>) -> Result<InstallPlan, ApiError> {
-        let (offers, _) = self.offers()?;
+        let (offers, listing_errors) = self.offers()?;
         if let Some(src) = source
             && !self.store.sources()?.iter().any(|s| s.id == src) {
                 return Err(ApiError::not_found(format!(
@@ -296,8 +296,13 @@ impl Daemon {
             .collect();
         if matching.is_empty() {
             let near = near_names(offers.iter().map(|(_, p)| p.name.as_str()), name);
+            // A pup whose manifest is invalid is not offered; say so rather than hide it.
+            let unreadable = match listing_errors.len() {
+                0 => String::new(),
+                n => format!(" ({n} pup folder(s) in your sources could not be read; 'dogebox store' shows why)"),
+            };
             return Err(ApiError::not_found(format!(
-                "no source offers a pup named {:?}{}",
+                "no source offers a pup named {:?}{}{unreadable}",
                 crate::pups::resolve::shorten(name),
                 if near.is_empty() { "; see 'dogebox store'".to_string() } else { format!("; did you mean {}?", near.join(", ")) }
             )));
