@@ -815,6 +815,11 @@ async fn a_build_that_does_not_finish_is_stopped_at_its_timeout() {
     }
     assert!(t0.elapsed() < Duration::from_secs(30), "took {:?}", t0.elapsed());
     assert!(lines.iter().any(|l| l.contains("sleeping")), "{lines:?}");
+    assert_stopped_build_left_nothing(&rt, &pup).await;
+}
+
+/// After a stopped build: no build unit, no out-link, and nothing after `destroy`.
+async fn assert_stopped_build_left_nothing(rt: &SystemdRuntime, pup: &Pup) {
     assert_eq!(build_units(&pup.spec).await, Vec::<String>::new());
     let link = pup.spec.build_dir.join("svc-sleep");
     assert!(std::fs::symlink_metadata(&link).is_err(), "out-link left: {}", link.display());
@@ -839,11 +844,7 @@ async fn a_cancelled_build_is_stopped() {
         other => panic!("expected RuntimeError::Cancelled, got {other:?}"),
     }
     assert!(t0.elapsed() < Duration::from_secs(30), "took {:?}", t0.elapsed());
-    assert_eq!(build_units(&pup.spec).await, Vec::<String>::new());
-    let link = pup.spec.build_dir.join("svc-sleep");
-    assert!(std::fs::symlink_metadata(&link).is_err(), "out-link left: {}", link.display());
-    rt.destroy(&pup.spec).await.expect("destroy");
-    assert_eq!(leftovers(&pup.spec).await, Vec::<String>::new());
+    assert_stopped_build_left_nothing(&rt, &pup).await;
 }
 
 #[tokio::test]
