@@ -98,10 +98,10 @@ pub(crate) fn find_job(d: &Daemon, id: &str) -> Result<JobRecord, ApiError> {
         return Ok(j);
     }
     if id.len() >= 4 {
-        let matches: Vec<JobRecord> = d.store.jobs(10_000)?.into_iter().filter(|j| j.id.starts_with(id)).collect();
+        let mut matches: Vec<JobRecord> = d.store.jobs(10_000)?.into_iter().filter(|j| j.id.starts_with(id)).collect();
         match matches.len() {
-            1 => return Ok(matches.into_iter().next().expect("one match")),
             0 => {}
+            1 => return Ok(matches.remove(0)),
             n => return Err(ApiError::ambiguous(format!("{id:?} matches {n} jobs; give more of the id"))),
         }
     }
