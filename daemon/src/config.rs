@@ -51,7 +51,8 @@ pub struct Config {
     #[arg(long = "nix-option", value_name = "NAME=VALUE", value_parser = parse_nix_option)]
     pub nix_options: Vec<(String, String)>,
 
-    /// The system user pups run as.
+    /// The system user web UI forwarders run as (each pup's services get a user of
+    /// their own).
     #[arg(long, env = "DOGEBOXD_PUP_USER", default_value = "dogebox-pup")]
     pub pup_user: String,
 

@@ -42,8 +42,11 @@ fn require_environment() {
     }
 }
 
+/// Services run as this existing user in these tests.
+const PUP_USER: &str = "nobody";
+
 fn config() -> SystemdConfig {
-    let mut cfg = SystemdConfig::new(Scope::User, "nobody");
+    let mut cfg = SystemdConfig::new(Scope::User, PUP_USER);
     // No build users, no binary cache on the test machines.
     cfg.nix_options = [
         ("sandbox", "false"),
@@ -148,6 +151,7 @@ impl Pup {
             ("PORT".to_owned(), "1".to_owned()),
         ]);
         let spec = PupSpec {
+            user: PUP_USER.to_owned(),
             id: id.clone(),
             ip,
             host_ip: HOST_IP,
@@ -646,10 +650,9 @@ async fn crashing_service_is_starting_not_running_and_stops_cleanly() {
 #[tokio::test]
 async fn a_service_that_cannot_be_executed_fails_start() {
     require_environment();
-    let mut cfg = config();
-    cfg.pup_user = "dbx-no-such-user".into();
-    let rt = SystemdRuntime::connect(cfg).await.expect("connect");
-    let pup = Pup::new("no-user", "web.nix", Vec::new());
+    let rt = SystemdRuntime::connect(config()).await.expect("connect");
+    let mut pup = Pup::new("no-user", "web.nix", Vec::new());
+    pup.spec.user = "dbx-no-such-user".into();
     build_ok(&rt, &pup.spec).await;
     rt.create_network(&pup.spec).await.expect("create_network");
     match rt.start(&pup.spec).await {

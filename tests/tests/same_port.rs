@@ -46,3 +46,44 @@ fn two_pups_on_port_8080_both_answer() {
         );
     }
 }
+
+/// Each pup runs as its own user with storage only it can open, and it cannot see
+/// the other pup's processes; purge removes the user again.
+#[test]
+fn pups_run_as_separate_users_and_cannot_see_each_other() {
+    use std::os::unix::fs::MetadataExt;
+    let d = Daemon::start();
+    let src = Source::with("dbxt.users", &[TestPup::http("user-a", 8080), TestPup::http("user-b", 8080)]);
+    d.add_source(src.path());
+    d.install("user-a").ok();
+    d.install("user-b").ok();
+    let mut uids = Vec::new();
+    for name in ["user-a", "user-b"] {
+        let p = d.expect_pup(name);
+        let id = p["id"].as_str().unwrap();
+        let unit = p["services"][0]["unit"].as_str().unwrap();
+        let pid = systemctl(&["show", "-p", "MainPID", "--value", unit]).stdout.trim().to_string();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let uid: u32 = status.lines().find(|l| l.starts_with("Uid:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert_ne!(uid, 0, "{name} does not run as root");
+        let storage = std::fs::metadata(p["storageDir"].as_str().unwrap()).unwrap();
+        assert_eq!(storage.uid(), uid, "{name}'s storage belongs to its user");
+        assert_eq!(storage.mode() & 0o777, 0o700, "{name}'s storage is private");
+        let user = format!("dbx-{}", &id[..12]);
+        assert_eq!(sh("id", &["-u", &user]).stdout.trim(), uid.to_string(), "{name} runs as {user}");
+        uids.push((uid, pid, user));
+    }
+    assert_ne!(uids[0].0, uids[1].0, "two pups, two users");
+    // As user-a, in user-a's mount namespace (its /proc), user-b's process is not there.
+    let other = &uids[1].1;
+    let uid_a = uids[0].0.to_string();
+    let seen = sh(
+        "nsenter",
+        &["-t", &uids[0].1, "-m", "-S", &uid_a, "-G", &uid_a, "/bin/ls", &format!("/proc/{other}")],
+    );
+    assert!(!seen.success(), "user-a can see user-b's process {other}: {}", seen.stdout);
+
+    d.cli(&["pup", "uninstall", "user-a"]).ok();
+    d.cli(&["--yes", "pup", "purge", "user-a"]).ok();
+    assert!(!sh("id", &["-u", &uids[0].2]).success(), "purge removed {}", uids[0].2);
+}

@@ -5,6 +5,7 @@ pub mod alloc;
 pub mod copy;
 pub mod record;
 pub mod resolve;
+pub mod users;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -96,6 +97,7 @@ impl Pups {
         // dogeboxd's internal router port; the router itself comes with the web API.
         env.insert("DBX_PORT".to_string(), "80".to_string());
         PupSpec {
+            user: rec.user.clone().unwrap_or_else(|| cfg.pup_user.clone()),
             id: rec.id.clone(),
             ip: rec.ip,
             host_ip: cfg.network.host_ip(),
@@ -232,13 +234,13 @@ impl Pups {
             .map(|(e, port)| WebUi { name: e.name().to_string(), port, internal: e.port() })
             .collect();
         // A reinstall keeps the id, address and storage of the existing record.
-        let (id, ip) = match &plan.existing {
-            Some(old) => (old.id.clone(), old.ip),
+        let (id, ip, user) = match &plan.existing {
+            Some(old) => (old.id.clone(), old.ip, old.user.clone()),
             None => {
                 let ip = alloc::next_ip(&self.cfg.network, &others).ok_or_else(|| {
                     PupError::Conflict(format!("the pup network {} has no free address left", self.cfg.network))
                 })?;
-                (crate::jobs::new_id(), ip)
+                (crate::jobs::new_id(), ip, None)
             }
         };
         let rec = PupRecord {
@@ -255,6 +257,7 @@ impl Pups {
             web_uis,
             manifest: plan.offer.manifest.clone(),
             installed_at: now_ms(),
+            user,
             storage_is_new: false,
         };
         self.publish(&rec).await?;
@@ -324,6 +327,8 @@ impl Pups {
         // storage
         ctx.step("storage", 75, "creating storage");
         self.create_storage(rec).map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
+        // Again: the record now names the pup's own user.
+        let spec = self.spec(rec);
 
         // units + start
         check_cancel()?;
@@ -355,14 +360,13 @@ impl Pups {
 
     fn create_storage(&self, rec: &mut PupRecord) -> Result<(), String> {
         let dir = self.cfg.storage_dir(&rec.id);
-        let user = nix::unistd::User::from_name(&self.cfg.pup_user)
-            .map_err(|e| format!("looking up the pup user {}: {e}", self.cfg.pup_user))?
-            .ok_or_else(|| {
-                format!(
-                    "the pup user {:?} does not exist; create it (useradd --system --no-create-home {}) or pass --pup-user",
-                    self.cfg.pup_user, self.cfg.pup_user
-                )
-            })?;
+        // Its own user: made (and recorded) before anything is given to it.
+        let name = users::user_name_for(&rec.id);
+        if rec.user.as_deref() != Some(name.as_str()) {
+            rec.user = Some(name.clone());
+            self.save(rec).map_err(|e| e.to_string())?;
+        }
+        let user = users::ensure(&name)?;
         if !dir.exists() {
             // Recorded before the folder exists, so a crash right after mkdir still
             // knows the folder is this install's to remove.
@@ -372,7 +376,9 @@ impl Pups {
         }
         // lchown: never follow a link someone may have put in place of the folder.
         std::os::unix::fs::lchown(&dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
-            .map_err(|e| format!("giving {} to {}: {e}", dir.display(), self.cfg.pup_user))?;
+            .map_err(|e| format!("giving {} to {name}: {e}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(|e| format!("setting the mode of {}: {e}", dir.display()))?;
         let logs = self.cfg.log_file(&rec.id);
         if let Some(parent) = logs.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
@@ -426,10 +432,15 @@ impl Pups {
         if let Err(e) = remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)) {
             tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: source copy");
         }
-        if rec.storage_is_new
-            && let Err(e) = remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)) {
+        if rec.storage_is_new {
+            if let Err(e) = remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)) {
                 tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: storage");
             }
+            // A new pup's user goes with its storage.
+            if let Some(Err(e)) = rec.user.as_deref().map(users::remove) {
+                tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: user");
+            }
+        }
     }
 
     // ----- start / stop -----
@@ -521,6 +532,9 @@ impl Pups {
         remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)).map_err(PupError::Conflict)?;
         let _ = std::fs::remove_file(self.cfg.log_file(&rec.id));
         let _ = std::fs::remove_file(self.cfg.config_env(&rec.id));
+        if let Some(user) = &rec.user {
+            users::remove(user).map_err(PupError::Conflict)?;
+        }
         self.store.delete_pup(&rec.id)?;
         self.bus.emit("internal", CHANGE_PUP_PURGED, "", json!({ "pupId": rec.id }));
         Ok(())

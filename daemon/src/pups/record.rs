@@ -25,6 +25,10 @@ pub struct PupRecord {
     pub web_uis: Vec<WebUi>,
     pub manifest: Manifest,
     pub installed_at: i64,
+    /// The system user the pup's services run as (its own); `None` in records made
+    /// before pups had their own users.
+    #[serde(default)]
+    pub user: Option<String>,
     /// True while an install runs that created the storage folder itself: a failed or
     /// interrupted install then removes it again (a reinstall keeps existing storage).
     #[serde(default)]

@@ -112,6 +112,7 @@ mod tests {
             web_uis: vec![],
             manifest,
             installed_at: 0,
+            user: None,
             storage_is_new: false,
         }
     }

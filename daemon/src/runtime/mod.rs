@@ -26,6 +26,9 @@ pub struct PupSpec {
     pub ip: Ipv4Addr,
     /// The host's address on the pup network (the gateway the pup sees as `DBX_HOST`).
     pub host_ip: Ipv4Addr,
+    /// The system user the pup's services run as: one per pup, so pups cannot read,
+    /// write or signal each other.
+    pub user: String,
     /// The pup's unpacked source (`<data>/pups/<id>`), bound read-only at `/pup`.
     pub source_dir: PathBuf,
     /// The pup's storage (`<data>/pups/storage/<id>`), bound read-write at `/storage`.

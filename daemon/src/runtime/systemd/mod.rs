@@ -206,7 +206,9 @@ impl SystemdRuntime {
                 "ExecStartEx",
                 vec![(exec.clone(), vec![exec], vec!["no-env-expand".to_owned()])],
             )?,
-            prop("User", self.cfg.pup_user.as_str())?,
+            prop("User", spec.user.as_str())?,
+            // Other users' processes (other pups) are not even visible in /proc.
+            prop("ProtectProc", "invisible")?,
             prop("Restart", "on-failure")?,
             prop("RestartUSec", micros(RESTART_DELAY))?,
             prop("TimeoutStopUSec", micros(STOP_TIMEOUT))?,
