@@ -940,15 +940,20 @@ impl Drop for Daemon {
                 self.diagnostics()
             );
         }
-        // Best effort: uninstall what is still installed, through the daemon.
+        // Best effort: uninstall and purge what is left, through the daemon (purge also
+        // removes each pup's system user).
         let t = secs(60);
         let out = self.cli_timeout(&["--json", "pup", "list"], t);
         if let Ok(Value::Array(pups)) = serde_json::from_str::<Value>(out.stdout.trim()) {
             for p in pups {
                 let id = p["id"].as_str().unwrap_or_default().to_string();
-                if !id.is_empty() && p["installation"] != "uninstalled" {
+                if id.is_empty() {
+                    continue;
+                }
+                if p["installation"] != "uninstalled" {
                     let _ = self.cli_timeout(&["pup", "uninstall", &id], t);
                 }
+                let _ = self.cli_timeout(&["--yes", "pup", "purge", &id], t);
             }
         }
         // Whatever the daemon could not remove: stop its pups' units directly.
