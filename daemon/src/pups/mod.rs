@@ -56,8 +56,14 @@ pub enum PupError {
     Store(#[from] StoreError),
 }
 
-fn step_err(reason: &'static str) -> impl FnOnce(String) -> PupError {
-    move |message| PupError::Step { reason, message }
+/// An install stopped by an uninstall posted while it ran.
+fn install_cancelled() -> PupError {
+    PupError::Step { reason: reason::INSTALL_CANCELLED, message: "the install was cancelled by an uninstall".into() }
+}
+
+/// A failed install step: the error's text, under dogeboxd's reason for the step.
+fn step_err<E: std::fmt::Display>(reason: &'static str) -> impl FnOnce(E) -> PupError {
+    move |e| PupError::Step { reason, message: e.to_string() }
 }
 
 /// Everything an install needs, decided before the job is queued.
@@ -273,7 +279,7 @@ impl Pups {
     ) -> Result<(), PupError> {
         let check_cancel = || {
             if cancel.is_cancelled() {
-                Err(PupError::Step { reason: reason::INSTALL_CANCELLED, message: "the install was cancelled by an uninstall".into() })
+                Err(install_cancelled())
             } else {
                 Ok(())
             }
@@ -283,7 +289,7 @@ impl Pups {
         let dest = self.cfg.pup_dir(&rec.id);
         self.copy_source(&plan.offer.dir, &dest).map_err(step_err(reason::DOWNLOAD_FAILED))?;
         // Re-read what was copied: the files on disk are what gets built.
-        let manifest = Manifest::load_dir(&dest).map_err(|e| PupError::Step { reason: reason::DOWNLOAD_FAILED, message: e.to_string() })?;
+        let manifest = Manifest::load_dir(&dest).map_err(step_err(reason::DOWNLOAD_FAILED))?;
         if manifest.name() != rec.name {
             return Err(PupError::Step {
                 reason: reason::DOWNLOAD_FAILED,
@@ -319,7 +325,7 @@ impl Pups {
         let sink = |line: &str| ctx.log(line);
         let timeout = Duration::from_secs(self.cfg.build_timeout);
         self.runtime.build(&spec, &sink, timeout, cancel).await.map_err(|e| match e {
-            RuntimeError::Cancelled(_) => PupError::Step { reason: reason::INSTALL_CANCELLED, message: "the install was cancelled by an uninstall".into() },
+            RuntimeError::Cancelled(_) => install_cancelled(),
             other => PupError::Step { reason: reason::NIX_APPLY_FAILED, message: other.to_string() },
         })?;
         check_cancel()?;
@@ -333,9 +339,9 @@ impl Pups {
         // units + start
         check_cancel()?;
         ctx.step("network", 80, &format!("creating the pup network at {}", rec.ip));
-        self.runtime.create_network(&spec).await.map_err(|e| PupError::Step { reason: reason::ENABLE_FAILED, message: e.to_string() })?;
+        self.runtime.create_network(&spec).await.map_err(step_err(reason::ENABLE_FAILED))?;
         ctx.step("start", 85, "starting services");
-        self.runtime.start(&spec).await.map_err(|e| PupError::Step { reason: reason::ENABLE_FAILED, message: e.to_string() })?;
+        self.runtime.start(&spec).await.map_err(step_err(reason::ENABLE_FAILED))?;
         ctx.step("verify-running", 90, "waiting for every service to run");
         self.wait_running(&spec).await.map_err(step_err(reason::ENABLE_FAILED))?;
         Ok(())
