@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
-    /// Answer yes to confirmations (needed for purge and source remove without a terminal).
+    /// Answer yes to confirmations (needed for purge, rollback and source remove without a terminal).
     #[arg(long, short = 'y', global = true, help_heading = GLOBAL)]
     pub yes: bool,
 
@@ -52,7 +52,7 @@ pub enum Command {
     #[command(subcommand, after_help = EXIT_CODES)]
     Source(SourceCommand),
 
-    /// List the pups and versions that the sources offer.
+    /// List, search and show the pups and versions that the sources offer.
     #[command(after_help = EXIT_CODES)]
     Store(StoreArgs),
 
@@ -91,11 +91,39 @@ pub enum SourceCommand {
     },
 }
 
+/// Without a subcommand, `dogebox store` lists the store.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct StoreArgs {
-    /// Re-read every source before listing.
+    /// List every source afresh before listing (git sources fetch their tags again).
     #[arg(long)]
     pub refresh: bool,
+
+    #[command(subcommand)]
+    pub command: Option<StoreCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// List the pups whose name or short description contains TERM (ignoring case).
+    #[command(after_help = EXIT_CODES)]
+    Search {
+        /// Text to look for.
+        term: String,
+        /// List every source afresh first (git sources fetch their tags again).
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Show one pup of the store: every version with its interfaces, dependencies, config
+    /// fields and ports.
+    #[command(after_help = EXIT_CODES)]
+    Show {
+        /// Name of the pup, as shown by `dogebox store`.
+        name: String,
+        /// Source to show it from (needed when several sources offer the name).
+        #[arg(long, value_name = "ID")]
+        source: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +190,64 @@ pub enum PupCommand {
     /// Delete an uninstalled pup's storage and record (asks for confirmation).
     #[command(after_help = EXIT_CODES)]
     Purge(PupAction),
+    /// List installed pups that their source offers a newer version of.
+    #[command(after_help = EXIT_CODES)]
+    Outdated {
+        /// Count pre-releases as newer versions too.
+        #[arg(long)]
+        pre: bool,
+    },
+    /// Upgrade a pup to a newer version, keeping its id, storage and config. A new version
+    /// that does not stay up is rolled back.
+    #[command(after_help = EXIT_CODES)]
+    Upgrade(UpgradeArgs),
+    /// Go back to the version the last upgrade replaced, and to the storage snapshot taken
+    /// before it (asks for confirmation).
+    #[command(after_help = EXIT_CODES)]
+    Rollback(PupAction),
+    /// Hold a pup at its version: it is not offered for upgrade until unheld.
+    #[command(after_help = EXIT_CODES)]
+    Hold(PupAction),
+    /// Offer a held pup for upgrade again.
+    #[command(after_help = EXIT_CODES)]
+    Unhold(PupAction),
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub pup: PupRef,
+    /// Version to upgrade to (default: the newest one its source offers).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Without --to, upgrade to a pre-release when it is the newest version.
+    #[arg(long)]
+    pub pre: bool,
+    /// Do not snapshot the storage first (a rollback then keeps the storage as it is).
+    #[arg(long)]
+    pub no_snapshot: bool,
+    /// Seconds the new version must keep running to count as healthy (default: the daemon's).
+    #[arg(long, value_name = "SECS")]
+    pub health_time: Option<u64>,
+    /// A config value for a field the new version adds or requires; repeat for several.
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    #[command(flatten)]
+    pub detach: Detach,
+}
+
+/// `FIELD=VALUE` of `--set`: split at the first `=`; the value may be empty or hold `=`.
+pub fn parse_set(arg: &str) -> Result<(String, String), String> {
+    let Some((field, value)) = arg.split_once('=') else {
+        return Err("expected FIELD=VALUE, for example --set rpcUser=doge".into());
+    };
+    if field.is_empty() {
+        return Err("the field name before '=' is empty".into());
+    }
+    if field.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("the field name {field:?} has a blank or control character in it"));
+    }
+    Ok((field.to_string(), value.to_string()))
 }
 
 #[derive(Debug, Args)]
@@ -256,12 +342,65 @@ mod tests {
 
     #[test]
     fn every_pup_action_takes_detach() {
-        for verb in ["start", "stop", "restart", "uninstall", "purge"] {
+        for verb in ["start", "stop", "restart", "uninstall", "purge", "upgrade", "rollback", "hold", "unhold"] {
             Cli::try_parse_from(["dogebox", "pup", verb, "core", "--detach"])
                 .unwrap_or_else(|e| panic!("pup {verb} --detach: {e}"));
         }
         Cli::try_parse_from(["dogebox", "pup", "install", "core", "--version", "1.2.3", "--detach"])
             .expect("install parses");
+    }
+
+    #[test]
+    fn set_takes_field_equals_value() {
+        assert_eq!(parse_set("rpcUser=doge"), Ok(("rpcUser".into(), "doge".into())));
+        assert_eq!(parse_set("empty="), Ok(("empty".into(), String::new())));
+        assert_eq!(parse_set("url=http://x/?a=b"), Ok(("url".into(), "http://x/?a=b".into())));
+        assert!(parse_set("rpcUser").expect_err("no =").contains("FIELD=VALUE"));
+        assert!(parse_set("=doge").expect_err("no field").contains("empty"));
+        assert!(parse_set("rpc user=doge").is_err());
+    }
+
+    #[test]
+    fn upgrade_flags() {
+        let cli = Cli::try_parse_from([
+            "dogebox", "pup", "upgrade", "core", "--to", "2.0.0", "--pre", "--no-snapshot",
+            "--health-time", "30", "--set", "a=1", "--set", "b=x=y", "--detach",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::Pup(PupCommand::Upgrade(a)) => {
+                assert_eq!(a.pup.pup, "core");
+                assert_eq!(a.to.as_deref(), Some("2.0.0"));
+                assert!(a.pre && a.no_snapshot && a.detach.detach);
+                assert_eq!(a.health_time, Some(30));
+                assert_eq!(a.set, [("a".to_string(), "1".to_string()), ("b".into(), "x=y".into())]);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let err = Cli::try_parse_from(["dogebox", "pup", "upgrade", "core", "--set", "nope"])
+            .expect_err("a --set without =");
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("'nope'"), "{err}");
+    }
+
+    #[test]
+    fn store_without_subcommand_lists() {
+        let cli = Cli::try_parse_from(["dogebox", "store", "--refresh"]).expect("parses");
+        assert!(matches!(cli.command, Command::Store(StoreArgs { refresh: true, command: None })));
+        let cli = Cli::try_parse_from(["dogebox", "store", "search", "doge", "--refresh"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Store(StoreArgs { command: Some(StoreCommand::Search { refresh: true, .. }), .. })
+        ));
+        let cli = Cli::try_parse_from(["dogebox", "store", "show", "Dogecoin Core", "--source", "s1"])
+            .expect("parses");
+        match cli.command {
+            Command::Store(StoreArgs { command: Some(StoreCommand::Show { name, source }), .. }) => {
+                assert_eq!(name, "Dogecoin Core");
+                assert_eq!(source.as_deref(), Some("s1"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
     }
 
     #[test]

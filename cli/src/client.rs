@@ -8,7 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use dogebox_shared::wire::{
-    Accepted, Action, Change, DaemonStatus, ErrorBody, JobRecord, PupView, SourceView, StoreListing,
+    Accepted, Action, Change, DaemonStatus, ErrorBody, JobRecord, OutdatedListing, PupView,
+    SourceView, StoreDetail, StoreListing,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -110,8 +111,18 @@ impl Client {
         self.get_json("/v1/sources").await
     }
 
-    pub async fn store(&self, refresh: bool) -> Result<StoreListing, ClientError> {
-        self.get_json(&format!("/v1/store?refresh={refresh}")).await
+    /// The store as listed now; `Action::StoreRefresh` lists the sources afresh.
+    pub async fn store(&self) -> Result<StoreListing, ClientError> {
+        self.get_json("/v1/store").await
+    }
+
+    /// One pup of the store, every version in full. Names can have spaces: encoded.
+    pub async fn store_detail(&self, name: &str, source: Option<&str>) -> Result<StoreDetail, ClientError> {
+        self.get_json(&store_detail_path(name, source)).await
+    }
+
+    pub async fn outdated(&self, pre: bool) -> Result<OutdatedListing, ClientError> {
+        self.get_json(&format!("/v1/outdated?pre={pre}")).await
     }
 
     pub async fn jobs(&self) -> Result<Vec<JobRecord>, ClientError> {
@@ -306,6 +317,13 @@ fn unix_uri(socket: &Path, path: &str) -> Result<hyper::Uri, ClientError> {
         .map_err(|e| ClientError::Protocol(format!("cannot form a request for {path}: {e}")))
 }
 
+fn store_detail_path(name: &str, source: Option<&str>) -> String {
+    match source {
+        Some(id) => format!("/v1/store/{}?source={}", encode(name), encode(id)),
+        None => format!("/v1/store/{}", encode(name)),
+    }
+}
+
 /// Percent-encodes one path segment or query value: a pup name is user input.
 pub fn encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
@@ -361,6 +379,12 @@ mod tests {
         assert_eq!(encode("hello-web_1.0"), "hello-web_1.0");
         assert_eq!(encode("a b/c?d"), "a%20b%2Fc%3Fd");
         assert_eq!(encode("ü"), "%C3%BC");
+    }
+
+    #[test]
+    fn store_detail_path_encodes_name_and_source() {
+        assert_eq!(store_detail_path("Dogecoin Core", None), "/v1/store/Dogecoin%20Core");
+        assert_eq!(store_detail_path("a/b", Some("s 1")), "/v1/store/a%2Fb?source=s%201");
     }
 
     #[test]

@@ -174,9 +174,14 @@ pub fn target(job: &JobRecord) -> String {
         | Action::Stop { pup }
         | Action::Restart { pup }
         | Action::Uninstall { pup }
-        | Action::Purge { pup } => pup.clone(),
+        | Action::Purge { pup }
+        | Action::Upgrade { pup, .. }
+        | Action::Rollback { pup }
+        | Action::Hold { pup }
+        | Action::Unhold { pup } => pup.clone(),
         Action::SourceAdd { location } => location.clone(),
         Action::SourceRemove { source } => source.clone(),
+        Action::StoreRefresh { source } => source.clone().unwrap_or_else(|| "every source".into()),
     }
 }
 

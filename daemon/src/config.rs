@@ -68,9 +68,33 @@ pub struct Config {
     #[arg(long, env = "DOGEBOXD_START_TIMEOUT", default_value_t = 60)]
     pub start_timeout: u64,
 
+    /// Seconds an upgraded pup must stay running, every service active, before the
+    /// upgrade counts as proven (otherwise it is rolled back).
+    #[arg(long, env = "DOGEBOXD_UPGRADE_HEALTH_TIME", default_value_t = 30)]
+    pub upgrade_health_time: u64,
+
+    /// Seconds a git source's cached listing is used before the store lists it afresh.
+    #[arg(long, env = "DOGEBOXD_SOURCE_MAX_AGE", default_value_t = 3600)]
+    pub source_max_age: u64,
+
+    /// Seconds a git command (listing tags, fetching, cloning) may take.
+    #[arg(long, env = "DOGEBOXD_GIT_TIMEOUT", default_value_t = 300)]
+    pub git_timeout: u64,
+
+    /// Test hook: `upgrade:<step>` (or `upgrade:*`, every step) makes the daemon kill
+    /// itself with SIGKILL when an upgrade or rollback reaches that step, once per
+    /// data dir. Never set it on a real machine.
+    #[arg(long, env = "DOGEBOXD_FAILPOINT", hide = true)]
+    pub failpoint: Option<String>,
+
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `dogeboxd=debug`.
     #[arg(long, env = "DOGEBOXD_LOG", default_value = "info")]
     pub log_level: String,
+}
+
+/// `<id>` for the first generation (the layout before upgrades existed), `<id>.<n>` after.
+fn generation_name(id: &str, generation: u64) -> String {
+    if generation == 0 { id.to_string() } else { format!("{id}.{generation}") }
 }
 
 /// An IPv4 network such as `10.69.0.0/16`.
@@ -138,8 +162,30 @@ impl Config {
         self.data_dir.join("dogebox.db")
     }
     /// The unpacked source of each pup: `<data>/pups/<id>`.
+    /// The unpacked source of a pup's first generation.
     pub fn pup_dir(&self, id: &str) -> PathBuf {
-        self.data_dir.join("pups").join(id)
+        self.pup_dir_at(id, 0)
+    }
+    /// The unpacked source of one generation: every upgrade makes a new generation
+    /// beside the running one, so the old one stays whole until the new one is proven.
+    pub fn pup_dir_at(&self, id: &str, generation: u64) -> PathBuf {
+        self.data_dir.join("pups").join(generation_name(id, generation))
+    }
+    /// Build results (nix out-links, GC roots) of one generation.
+    pub fn build_dir_at(&self, id: &str, generation: u64) -> PathBuf {
+        self.data_dir.join("builds").join(generation_name(id, generation))
+    }
+    /// Where the storage snapshots taken before upgrades are kept, one per generation
+    /// they were taken from.
+    pub fn snapshot_dir(&self, id: &str, generation: u64) -> PathBuf {
+        self.data_dir.join("snapshots").join(id).join(generation.to_string())
+    }
+    pub fn snapshots_of(&self, id: &str) -> PathBuf {
+        self.data_dir.join("snapshots").join(id)
+    }
+    /// Bare git repositories caching what git sources hold (one per source id).
+    pub fn git_cache_dir(&self, source_id: &str) -> PathBuf {
+        self.data_dir.join("git").join(format!("{source_id}.git"))
     }
     pub fn storage_dir(&self, id: &str) -> PathBuf {
         self.data_dir.join("pups").join("storage").join(id)
@@ -149,7 +195,7 @@ impl Config {
         self.data_dir.join("pups").join("config").join(format!("{id}.env"))
     }
     pub fn build_dir(&self, id: &str) -> PathBuf {
-        self.data_dir.join("builds").join(id)
+        self.build_dir_at(id, 0)
     }
     pub fn log_file(&self, id: &str) -> PathBuf {
         self.data_dir.join("logs").join(format!("pup-{id}.log"))

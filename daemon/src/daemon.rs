@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dogebox_shared::wire::{
-    Action, DaemonStatus, Installation, JobRecord, PROTOCOL, SourceError as WireSourceError, StoreListing, StorePup,
+    Action, DaemonStatus, Installation, JobRecord, OutdatedListing, OutdatedPup, PROTOCOL, SourceError as WireSourceError,
+    SourceKind, SourceListingState, StoreDetail, StoreListing, StorePup, StoreVersion,
 };
 use serde_json::json;
 
@@ -15,9 +16,11 @@ use crate::jobs::bus::Bus;
 use crate::listen::Activity;
 use crate::pups::record::PupRecord;
 use crate::pups::resolve::near_names;
+use crate::pups::config_values;
+use crate::pups::upgrade::{UpgradePlan, require_upgradable};
 use crate::pups::{InstallPlan, PupError, Pups, require_purgeable, require_ready, resolve_ref};
 use crate::runtime::Runtime;
-use crate::sources::{self, OfferedPup};
+use crate::sources::{self, OfferedPup, catalog};
 use crate::store::Store;
 
 /// Per lock key: the token of the install that registered it, and its cancel handle.
@@ -104,11 +107,22 @@ impl Daemon {
     }
 
     /// Every pup version every source offers, with the sources that failed to list.
+    /// Disk sources are read afresh; git sources answer from their cached listing.
     pub fn offers(&self) -> Result<(Vec<Offer>, Vec<WireSourceError>), ApiError> {
         let mut offers = Vec::new();
         let mut errors = Vec::new();
         for source in self.store.sources()? {
-            match sources::list(&source) {
+            let listing = match source.kind {
+                SourceKind::Disk => sources::list(&source).map_err(|e| e.to_string()),
+                SourceKind::Git => {
+                    let cached = catalog::cached(&self.store, &source.id);
+                    match (&cached.refresh_error, cached.listed_at) {
+                        (Some(e), None) => Err(format!("cannot be listed: {e}")),
+                        _ => Ok(sources::Listing { pups: cached.pups, errors: cached.errors }),
+                    }
+                }
+            };
+            match listing {
                 Ok(listing) => {
                     for e in listing.errors {
                         errors.push(WireSourceError { source_id: source.id.clone(), error: e });
@@ -117,39 +131,142 @@ impl Daemon {
                         offers.push((source.clone(), p));
                     }
                 }
-                Err(e) => errors.push(WireSourceError { source_id: source.id.clone(), error: e.to_string() }),
+                Err(e) => errors.push(WireSourceError { source_id: source.id.clone(), error: e }),
             }
         }
         Ok((offers, errors))
     }
 
-    pub fn store_listing(&self) -> Result<StoreListing, ApiError> {
+    /// List git sources whose cached listing is older than `--source-max-age` (or
+    /// every git source, or the one named, with `force`).
+    pub async fn refresh_sources(&self, force: bool, only: Option<&str>) -> Result<Vec<SourceListingState>, ApiError> {
+        let max_age = std::time::Duration::from_secs(self.cfg.source_max_age);
+        let mut states = Vec::new();
+        for source in self.store.sources()?.into_iter().filter(|s| s.kind == SourceKind::Git) {
+            if only.is_some_and(|id| id != source.id) {
+                continue;
+            }
+            let mut listing = catalog::cached(&self.store, &source.id);
+            if force || listing.is_stale(max_age) {
+                listing = catalog::refresh(&self.cfg, &self.store, &source).await;
+            }
+            states.push(SourceListingState {
+                source_id: source.id.clone(),
+                listed_at: listing.listed_at,
+                refresh_error: listing.refresh_error,
+                refresh_failed_at: listing.refresh_failed_at,
+            });
+        }
+        Ok(states)
+    }
+
+    /// The store from what sources offer now (refresh stale git sources first).
+    pub fn store_listing(&self, sources_state: Vec<SourceListingState>) -> Result<StoreListing, ApiError> {
         let (offers, errors) = self.offers()?;
         let records = self.store.pups()?;
         let mut grouped: BTreeMap<(String, String), Vec<&OfferedPup>> = BTreeMap::new();
         for (source, p) in &offers {
             grouped.entry((source.id.clone(), p.name.clone())).or_default().push(p);
         }
-        let pups = grouped
+        let installed_of = |source_id: &str, name: &str| -> Vec<String> {
+            records
+                .iter()
+                .filter(|r| r.source.id == source_id && r.name == name && r.installation != Installation::Uninstalled)
+                .map(|r| r.id.clone())
+                .collect()
+        };
+        let mut pups: Vec<StorePup> = grouped
             .into_iter()
             .map(|((source_id, name), mut versions)| {
                 versions.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
                 let latest = latest(&versions).unwrap_or(versions[0]);
                 StorePup {
-                    installed: records
-                        .iter()
-                        .filter(|r| r.source.id == source_id && r.name == name && r.installation != Installation::Uninstalled)
-                        .map(|r| r.id.clone())
-                        .collect(),
-                    source_id,
-                    name,
+                    installed: installed_of(&source_id, &name),
                     latest_version: latest.version.clone(),
                     short_description: latest.manifest.short_description().to_string(),
                     versions: versions.iter().map(|v| v.version.clone()).collect(),
+                    offered: true,
+                    source_id,
+                    name,
                 }
             })
             .collect();
-        Ok(StoreListing { pups, errors })
+        // Installed pups their source no longer offers stay visible, flagged.
+        for r in records.iter().filter(|r| r.installation != Installation::Uninstalled) {
+            if !pups.iter().any(|p| p.source_id == r.source.id && p.name == r.name) {
+                pups.push(StorePup {
+                    source_id: r.source.id.clone(),
+                    name: r.name.clone(),
+                    latest_version: r.version.clone(),
+                    versions: Vec::new(),
+                    short_description: r.manifest.short_description().to_string(),
+                    installed: installed_of(&r.source.id, &r.name),
+                    offered: false,
+                });
+            }
+        }
+        pups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.source_id.cmp(&b.source_id)));
+        pups.dedup_by(|a, b| a.source_id == b.source_id && a.name == b.name);
+        Ok(StoreListing { pups, errors, sources: sources_state })
+    }
+
+    /// One pup of the store with every version in full.
+    pub fn store_detail(&self, name: &str, source: Option<&str>) -> Result<StoreDetail, ApiError> {
+        let (offers, errors) = self.offers()?;
+        let (source_view, mut versions) = self.offers_named(&offers, &errors, name, source)?;
+        versions.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
+        let latest = latest(&versions).unwrap_or(versions[0]);
+        let records = self.store.pups()?;
+        Ok(StoreDetail {
+            source_id: source_view.id.clone(),
+            source_name: source_view.name.clone(),
+            name: latest.name.clone(),
+            latest_version: latest.version.clone(),
+            logo: latest.logo.clone(),
+            installed: records
+                .iter()
+                .filter(|r| r.source.id == source_view.id && r.name == latest.name && r.installation != Installation::Uninstalled)
+                .map(|r| r.id.clone())
+                .collect(),
+            versions: versions
+                .iter()
+                .map(|v| StoreVersion {
+                    version: v.version.clone(),
+                    pre_release: !v.semver.pre.is_empty(),
+                    tag: v.tag().map(str::to_string),
+                    manifest: serde_json::to_value(&v.manifest).unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Installed pups with newer versions in their own source.
+    pub fn outdated(&self, pre: bool) -> Result<OutdatedListing, ApiError> {
+        let (offers, errors) = self.offers()?;
+        let mut listing = OutdatedListing { pups: Vec::new(), held: Vec::new(), errors };
+        for rec in self.records()?.into_iter().filter(|r| r.installation == Installation::Ready) {
+            let Ok(current) = dogebox_shared::version::parse_version(&rec.version) else { continue };
+            let mut newer: Vec<&OfferedPup> = offers
+                .iter()
+                .filter(|(s, p)| s.id == rec.source.id && p.name == rec.name)
+                .map(|(_, p)| p)
+                .filter(|p| p.semver.cmp_precedence(&current).is_gt() && (pre || p.semver.pre.is_empty()))
+                .collect();
+            if newer.is_empty() {
+                continue;
+            }
+            newer.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
+            let entry = OutdatedPup {
+                pup_id: rec.id.clone(),
+                name: rec.name.clone(),
+                source_id: rec.source.id.clone(),
+                current: rec.version.clone(),
+                latest: newer[0].version.clone(),
+                newer: newer.iter().map(|p| p.version.clone()).collect(),
+            };
+            if rec.held { listing.held.push(entry) } else { listing.pups.push(entry) }
+        }
+        Ok(listing)
     }
 
     fn records(&self) -> Result<Vec<PupRecord>, ApiError> {
@@ -174,11 +291,7 @@ impl Daemon {
                         Ok(plan) => this.pups.install(&ctx, plan, &cancel).await.map(Some),
                         Err(e) => Err(e),
                     };
-                    let mut installs = this.lock_installs();
-                    if installs.get(&key).is_some_and(|(t, _)| *t == token) {
-                        installs.remove(&key);
-                    }
-                    drop(installs);
+                    this.forget_cancel(&key, &token);
                     result
                 })?)
             }
@@ -213,7 +326,83 @@ impl Daemon {
                     result.map(Some)
                 })?)
             }
+            Action::Upgrade { pup, to, pre, no_snapshot, health_time, set } => {
+                let records = self.records()?;
+                let rec = resolve_ref(&records, pup).map_err(PupError::from)?;
+                require_upgradable(rec, "upgrade")?;
+                let plan = self.plan_upgrade(rec, to.as_deref(), *pre, !*no_snapshot, *health_time, set)?;
+                // A new required field with no value is refused before a job exists.
+                config_values::migrate(&rec.config, &plan.offer.manifest, set, true).map_err(|e| {
+                    ApiError::bad_request(format!("cannot upgrade {} to {}: {e}", rec.name, plan.offer.version))
+                })?;
+                let key = lock_key(&rec.source.id, &rec.name);
+                let id = rec.id.clone();
+                let this = self.clone();
+                let (handle, cancel) = crate::runtime::Cancel::new();
+                let token = crate::jobs::new_id();
+                self.lock_installs().insert(key.clone(), (token.clone(), handle));
+                Ok(self.jobs.submit(action.clone(), key.clone(), Some((rec.id.clone(), rec.name.clone())), move |ctx| async move {
+                    let result = this.pups.upgrade(&ctx, &id, plan, &cancel).await.map(Some);
+                    this.forget_cancel(&key, &token);
+                    result
+                })?)
+            }
+            Action::Rollback { pup } | Action::Hold { pup } | Action::Unhold { pup } => {
+                let records = self.records()?;
+                let rec = resolve_ref(&records, pup).map_err(PupError::from)?;
+                if matches!(action, Action::Rollback { .. }) {
+                    require_upgradable(rec, "roll back")?;
+                    if rec.previous.is_none() {
+                        return Err(ApiError::conflict(format!(
+                            "{} has no earlier version to go back to (one is kept after each upgrade)",
+                            rec.name
+                        )));
+                    }
+                }
+                let id = rec.id.clone();
+                let this = self.clone();
+                let kind = action.clone();
+                let key = lock_key(&rec.source.id, &rec.name);
+                Ok(self.jobs.submit(action.clone(), key, Some((rec.id.clone(), rec.name.clone())), move |ctx| async move {
+                    let result = match kind {
+                        Action::Rollback { .. } => this.pups.rollback(&ctx, &id).await,
+                        Action::Hold { .. } => this.pups.set_held(&ctx, &id, true).await,
+                        _ => this.pups.set_held(&ctx, &id, false).await,
+                    };
+                    result.map(Some)
+                })?)
+            }
+            Action::StoreRefresh { source } => {
+                if let Some(id) = source
+                    && !self.store.sources()?.iter().any(|s| &s.id == id)
+                {
+                    return Err(ApiError::not_found(format!(
+                        "no source {:?}; see 'dogebox source list'",
+                        crate::pups::resolve::shorten(id)
+                    )));
+                }
+                let this = self.clone();
+                let only = source.clone();
+                Ok(self.jobs.submit(action.clone(), "store-refresh".to_string(), None, move |ctx| async move {
+                    ctx.step("refresh", 10, "listing git sources afresh");
+                    let states = this.refresh_sources(true, only.as_deref()).await.map_err(|e| e.message)?;
+                    let failed: Vec<String> = states
+                        .iter()
+                        .filter_map(|s| s.refresh_error.as_ref().map(|e| format!("{}: {e}", s.source_id)))
+                        .collect();
+                    let msg = match (states.len(), failed.len()) {
+                        (0, _) => "no git sources to refresh (disk sources are always read afresh)".to_string(),
+                        (n, 0) => format!("{n} git source(s) listed afresh"),
+                        (n, f) => format!("{} of {n} git source(s) listed afresh; {f} failed and keep their last listing: {}", n - f, failed.join("; ")),
+                    };
+                    ctx.step("done", 100, &msg);
+                    Ok::<_, String>(Some(json!({ "sources": states })))
+                })?)
+            }
             Action::SourceAdd { location } => {
+                if let Some(loc) = sources::git::classify(location).map_err(|e| ApiError::bad_request(e.to_string()))? {
+                    return self.submit_git_source_add(action.clone(), loc);
+                }
                 let view = sources::inspect(location).map_err(|e| ApiError::bad_request(e.to_string()))?;
                 self.check_new_source(&view)?;
                 let this = self.clone();
@@ -239,6 +428,102 @@ impl Daemon {
         }
     }
 
+    /// Adding a git source reads the repository (network), so all of it happens in the job.
+    fn submit_git_source_add(self: &Arc<Self>, action: Action, loc: sources::git::GitLocation) -> Result<JobRecord, ApiError> {
+        if let Some(s) = self.store.sources()?.into_iter().find(|s| s.location == loc.shown) {
+            return Err(ApiError::conflict(format!("the source at {} is already added as {}", s.location, s.id)));
+        }
+        let this = self.clone();
+        Ok(self.jobs.submit(action, "sources".to_string(), None, move |ctx| async move {
+            ctx.step("inspect", 20, &format!("reading the tags of {}", loc.shown));
+            let view = catalog::inspect(&this.cfg, &loc).await?;
+            this.check_new_source(&view).map_err(|e| e.message)?;
+            this.store.insert_source(&view).map_err(|e| e.to_string())?;
+            ctx.step("list", 50, &format!("listing every tag of {}", view.id));
+            let listing = catalog::refresh(&this.cfg, &this.store, &view).await;
+            let msg = match &listing.refresh_error {
+                Some(e) => format!("source {} added, but listing it failed: {e}", view.id),
+                None => format!(
+                    "source {} added: {} pup version(s){}",
+                    view.id,
+                    listing.pups.len(),
+                    if listing.errors.is_empty() { String::new() } else { format!(", {} tag(s) skipped", listing.errors.len()) }
+                ),
+            };
+            ctx.step("done", 100, &msg);
+            Ok::<_, String>(Some(json!(view)))
+        })?)
+    }
+
+    /// The version an upgrade goes to.
+    fn plan_upgrade(
+        &self,
+        rec: &PupRecord,
+        to: Option<&str>,
+        pre: bool,
+        snapshot: bool,
+        health_time: Option<u64>,
+        set: &BTreeMap<String, String>,
+    ) -> Result<UpgradePlan, ApiError> {
+        let (offers, _) = self.offers()?;
+        let mut versions: Vec<&Offer> =
+            offers.iter().filter(|(s, p)| s.id == rec.source.id && p.name == rec.name).collect();
+        if versions.is_empty() {
+            return Err(ApiError::conflict(format!(
+                "{} is not offered by its source {} any more, so there is nothing to upgrade to",
+                rec.name, rec.source.id
+            )));
+        }
+        versions.sort_by(|a, b| b.1.semver.cmp_precedence(&a.1.semver));
+        let current = dogebox_shared::version::parse_version(&rec.version).map_err(|e| ApiError::internal(e.to_string()))?;
+        let listed = || versions.iter().map(|(_, p)| p.version.as_str()).collect::<Vec<_>>().join(", ");
+        let chosen = match to {
+            Some(v) => {
+                let wanted = dogebox_shared::version::parse_version(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                let found = versions.iter().find(|(_, p)| p.semver.cmp_precedence(&wanted).is_eq()).ok_or_else(|| {
+                    ApiError::not_found(format!("{} {v} is not offered by {}; versions: {}", rec.name, rec.source.id, listed()))
+                })?;
+                if found.1.semver.cmp_precedence(&current).is_eq() {
+                    return Err(ApiError::conflict(format!("{} is already at {}", rec.name, rec.version)));
+                }
+                found
+            }
+            None => versions
+                .iter()
+                .find(|(_, p)| p.semver.cmp_precedence(&current).is_gt() && (pre || p.semver.pre.is_empty()))
+                .ok_or_else(|| {
+                    let pre_note = if !pre
+                        && versions.iter().any(|(_, p)| p.semver.cmp_precedence(&current).is_gt())
+                    {
+                        " (newer pre-releases exist: add --pre)"
+                    } else {
+                        ""
+                    };
+                    ApiError::conflict(format!("{} {} is the newest version{pre_note}", rec.name, rec.version))
+                })?,
+        };
+        let secs = health_time.unwrap_or(self.cfg.upgrade_health_time);
+        if secs > 3600 {
+            return Err(ApiError::bad_request(format!("health time {secs} s is too long; at most 3600")));
+        }
+        Ok(UpgradePlan {
+            source: chosen.0.clone(),
+            offer: chosen.1.clone(),
+            snapshot,
+            health_time: std::time::Duration::from_secs(secs),
+            set: set.clone(),
+        })
+    }
+
+    /// Drop the cancel handle a finished install or upgrade registered (unless a
+    /// newer job has replaced it).
+    fn forget_cancel(&self, key: &str, token: &str) {
+        let mut installs = self.lock_installs();
+        if installs.get(key).is_some_and(|(t, _)| t == token) {
+            installs.remove(key);
+        }
+    }
+
     fn lock_installs(&self) -> std::sync::MutexGuard<'_, InstallCancels> {
         self.installs.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -247,6 +532,12 @@ impl Daemon {
         for s in self.store.sources()? {
             if s.id == view.id {
                 return Err(ApiError::conflict(format!("a source with id {} already exists (at {})", s.id, s.location)));
+            }
+            if s.name == view.name {
+                return Err(ApiError::conflict(format!(
+                    "a source named {:?} already exists ({}); source names must differ",
+                    s.name, s.id
+                )));
             }
             if s.location == view.location {
                 return Err(ApiError::conflict(format!("the source at {} is already added as {}", s.location, s.id)));
@@ -280,8 +571,15 @@ impl Daemon {
         Ok(())
     }
 
-    fn plan_install(&self, name: &str, version: Option<&str>, source: Option<&str>) -> Result<InstallPlan, ApiError> {
-        let (offers, listing_errors) = self.offers()?;
+    /// The versions of one pup name: from the given source, or from the only source
+    /// that offers the name.
+    fn offers_named<'a>(
+        &self,
+        offers: &'a [Offer],
+        listing_errors: &[WireSourceError],
+        name: &str,
+        source: Option<&str>,
+    ) -> Result<(&'a dogebox_shared::wire::SourceView, Vec<&'a OfferedPup>), ApiError> {
         if let Some(src) = source
             && !self.store.sources()?.iter().any(|s| s.id == src) {
                 return Err(ApiError::not_found(format!(
@@ -299,7 +597,7 @@ impl Daemon {
             // A pup whose manifest is invalid is not offered; say so rather than hide it.
             let unreadable = match listing_errors.len() {
                 0 => String::new(),
-                n => format!(" ({n} pup folder(s) in your sources could not be read; 'dogebox store' shows why)"),
+                n => format!(" ({n} problem(s) listing your sources; 'dogebox store' shows them)"),
             };
             return Err(ApiError::not_found(format!(
                 "no source offers a pup named {:?}{}{unreadable}",
@@ -316,7 +614,17 @@ impl Daemon {
                 source_ids.join(", ")
             )));
         }
-        let mut candidates: Vec<&OfferedPup> = matching.iter().map(|(_, p)| p).collect();
+        let source_view = matching
+            .iter()
+            .find(|(s, _)| s.id == source_ids[0])
+            .map(|(s, _)| s)
+            .ok_or_else(|| ApiError::internal("source vanished while planning"))?;
+        Ok((source_view, matching.iter().map(|(_, p)| p).collect()))
+    }
+
+    fn plan_install(&self, name: &str, version: Option<&str>, source: Option<&str>) -> Result<InstallPlan, ApiError> {
+        let (offers, listing_errors) = self.offers()?;
+        let (source_view, mut candidates) = self.offers_named(&offers, &listing_errors, name, source)?;
         candidates.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
         let chosen = match version {
             Some(v) => {
@@ -330,12 +638,7 @@ impl Daemon {
             }
             None => latest(&candidates).unwrap_or(candidates[0]),
         };
-        let source_view = matching
-            .iter()
-            .find(|(s, _)| s.id == source_ids[0])
-            .map(|(s, _)| s.clone())
-            .ok_or_else(|| ApiError::internal("source vanished while planning"))?;
-        let plan = InstallPlan { source: source_view, offer: chosen.clone(), existing: None };
+        let plan = InstallPlan { source: source_view.clone(), offer: chosen.clone(), existing: None };
         self.refresh_plan(plan).map_err(ApiError::from)
     }
 

@@ -91,7 +91,7 @@ pub const METADATA_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// Reads a metadata file that must be a regular file (not a symlink that could point outside the
 /// pup folder, not a FIFO that would block) and at most `limit` bytes.
-pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let io = |error| ReadError::Io {
         path: path.to_owned(),
         error,

@@ -9,7 +9,9 @@
 //! | `GET /v1/pups/{ref}`         | [`PupView`] (ref = id, unique id prefix or name)      |
 //! | `GET /v1/pups/{ref}/logs?n=N&follow=bool` | plain text, one log line per line; follows while `follow` |
 //! | `GET /v1/sources`            | `[SourceView]`                                        |
-//! | `GET /v1/store?refresh=bool` | [`StoreListing`]                                      |
+//! | `GET /v1/store`              | [`StoreListing`]                                      |
+//! | `GET /v1/store/{name}?source=ID` | [`StoreDetail`]                                   |
+//! | `GET /v1/outdated?pre=bool`  | [`OutdatedListing`]                                   |
 //! | `GET /v1/jobs`               | `[JobRecord]`, newest first                           |
 //! | `GET /v1/jobs/{id}`          | [`JobRecord`] (id or unique prefix)                   |
 //! | `GET /v1/jobs/{id}/events`   | NDJSON of [`Change`]; first line is the job as it is now, ends when the job ends |
@@ -48,6 +50,34 @@ pub enum Action {
     SourceAdd { location: String },
     /// Remove a source by id; refused while an installed pup uses it.
     SourceRemove { source: String },
+    /// Upgrade a pup to `to`, or to the newest version its source offers (a
+    /// pre-release only with `pre`). Keeps the pup's id, storage and config.
+    Upgrade {
+        pup: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pre: bool,
+        /// Skip the storage snapshot (a rollback then keeps the storage as it is).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        no_snapshot: bool,
+        /// Seconds the new version must stay running; the daemon's default otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        health_time: Option<u64>,
+        /// Config values for fields the new version adds or requires.
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        set: std::collections::BTreeMap<String, String>,
+    },
+    /// Go back to the version the last upgrade replaced (and its storage snapshot).
+    Rollback { pup: String },
+    /// Never offer this pup for upgrade.
+    Hold { pup: String },
+    Unhold { pup: String },
+    /// List every source afresh (git sources fetch their tags again).
+    StoreRefresh {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
 }
 
 impl Action {
@@ -62,6 +92,11 @@ impl Action {
             Action::Purge { .. } => "purge",
             Action::SourceAdd { .. } => "source-add",
             Action::SourceRemove { .. } => "source-remove",
+            Action::Upgrade { .. } => "upgrade",
+            Action::Rollback { .. } => "rollback",
+            Action::Hold { .. } => "hold",
+            Action::Unhold { .. } => "unhold",
+            Action::StoreRefresh { .. } => "store-refresh",
         }
     }
 }
@@ -275,6 +310,15 @@ pub struct PupView {
     pub services: Vec<ServiceState>,
     pub storage_dir: String,
     pub installed_at: i64,
+    /// A held pup is never offered for upgrade.
+    #[serde(default)]
+    pub held: bool,
+    /// The version `pup rollback` would return to, if one is kept.
+    #[serde(default)]
+    pub previous_version: Option<String>,
+    /// While an upgrade runs: the version it brings in.
+    #[serde(default)]
+    pub upgrading_to: Option<String>,
     /// The pup's manifest, only in `GET /v1/pups/{ref}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<Value>,
@@ -315,6 +359,64 @@ pub struct StorePup {
     pub short_description: String,
     /// Ids of installed pups with this name from this source.
     pub installed: Vec<String>,
+    /// False for an installed pup its source no longer offers (then `versions` is
+    /// empty and `latestVersion` is the installed version).
+    #[serde(default = "yes")]
+    pub offered: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /v1/store/{name}`: one pup of one source, every version in full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreDetail {
+    pub source_id: String,
+    pub source_name: String,
+    pub name: String,
+    pub latest_version: String,
+    /// The latest version's logo as a `data:image/…;base64,…` URL (dogeboxd's
+    /// `logoBase64`).
+    pub logo: Option<String>,
+    pub installed: Vec<String>,
+    /// Highest first.
+    pub versions: Vec<StoreVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreVersion {
+    pub version: String,
+    pub pre_release: bool,
+    /// The git tag it comes from (git sources).
+    pub tag: Option<String>,
+    /// The manifest (interfaces, dependencies, config, exposes, …).
+    pub manifest: Value,
+}
+
+/// `GET /v1/outdated?pre=bool`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutdatedListing {
+    /// Installed pups with a newer version, held ones left out.
+    pub pups: Vec<OutdatedPup>,
+    /// Held pups that have a newer version (never offered for upgrade).
+    pub held: Vec<OutdatedPup>,
+    pub errors: Vec<SourceError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutdatedPup {
+    pub pup_id: String,
+    pub name: String,
+    pub source_id: String,
+    pub current: String,
+    pub latest: String,
+    /// Every newer version, highest first.
+    pub newer: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,6 +432,21 @@ pub struct StoreListing {
     pub pups: Vec<StorePup>,
     /// Sources whose listing failed; the others are still listed.
     pub errors: Vec<SourceError>,
+    /// Per git source: when it was last listed, and why the last refresh failed.
+    #[serde(default)]
+    pub sources: Vec<SourceListingState>,
+}
+
+/// How fresh a source's listing is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceListingState {
+    pub source_id: String,
+    /// Unix ms of the listing shown (`None`: never listed).
+    pub listed_at: Option<i64>,
+    /// Why the last refresh failed (the listing shown is then the last good one).
+    pub refresh_error: Option<String>,
+    pub refresh_failed_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -502,15 +502,16 @@ fn tempdir(prefix: &str) -> tempfile::TempDir {
     dir
 }
 
-/// A slot 1..=254, unique among the daemons of every test process sharing this user
-/// manager: a lock file `$XDG_RUNTIME_DIR/dbxt-slots/<n>` holding the owner's pid
+/// A slot 1..=254, unique among the daemons of every test process on the machine: a
+/// lock file `/run/dbxt-slots/<n>` holding the owner's pid
 /// (reclaimed when that process is gone). The slot gives the unit names `dbxt-<n>` and
 /// the pup network `10.69.<n>.0/24`.
 fn claim_slot() -> u32 {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
+    // Machine-wide, not per user manager: two test runs side by side (each with its
+    // own manager) share the cgroup tree and the host's network.
+    let dir = std::env::var_os("DOGEBOX_TEST_SLOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join("dbxt-slots");
+        .unwrap_or_else(|| PathBuf::from("/run/dbxt-slots"));
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     static LOCAL: Mutex<()> = Mutex::new(());
     let _guard = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -1066,6 +1067,12 @@ pub struct TestPup {
     pub build: Build,
     /// `Some` writes this value as `nixFileSha256` instead of the right hash.
     pub hash_override: Option<String>,
+    /// Shell lines the service runs before it serves (as the pup, in its sandbox).
+    pub pre_start: String,
+    /// `Some(n)`: the service exits with status 1 after serving for `n` seconds.
+    pub crash_after: Option<u64>,
+    /// The manifest's `config` object.
+    pub config: Option<Value>,
 }
 
 impl TestPup {
@@ -1078,7 +1085,28 @@ impl TestPup {
             web_ui: true,
             build: Build::Ok,
             hash_override: None,
+            pre_start: String::new(),
+            crash_after: None,
+            config: None,
         }
+    }
+
+    /// Shell lines run before the server starts (e.g. writing to `/storage`).
+    pub fn pre_start(mut self, sh: &str) -> Self {
+        self.pre_start = sh.into();
+        self
+    }
+
+    /// The service serves for `secs` seconds, then exits with status 1.
+    pub fn crash_after(mut self, secs: u64) -> Self {
+        self.crash_after = Some(secs);
+        self
+    }
+
+    /// The manifest's `config` object (`{"sections": [...]}`).
+    pub fn config(mut self, config: Value) -> Self {
+        self.config = Some(config);
+        self
     }
 
     pub fn version(mut self, v: &str) -> Self {
@@ -1119,16 +1147,26 @@ impl TestPup {
 
     /// The `pup.nix` text.
     pub fn nix_file(&self) -> String {
+        let serve = format!(
+            "/usr/bin/python3 -m http.server {port} --bind 0.0.0.0 --directory /storage/www",
+            port = self.port
+        );
+        let run = match self.crash_after {
+            None => format!("exec {serve}\n"),
+            Some(n) => format!("{serve} &\nsleep {n}\necho 'crashing on purpose' >&2\nexit 1\n"),
+        };
         let script = format!(
             "#!/bin/sh\n\
              set -eu\n\
              PATH=/usr/bin:/bin\n\
              export PATH\n\
+             {pre}\n\
              mkdir -p /storage/www\n\
-             printf '<!doctype html><title>{name}</title><p>{name} pup %s on %s</p>\\n' \"${{DBX_PUP_ID:-unknown}}\" \"${{DBX_PUP_IP:-unknown}}\" > /storage/www/index.html\n\
-             exec /usr/bin/python3 -m http.server {port} --bind 0.0.0.0 --directory /storage/www\n",
+             printf '<!doctype html><title>{name}</title><p>{name} {version} pup %s on %s</p>\\n' \"${{DBX_PUP_ID:-unknown}}\" \"${{DBX_PUP_IP:-unknown}}\" > /storage/www/index.html\n\
+             {run}",
             name = self.name,
-            port = self.port
+            version = self.version,
+            pre = self.pre_start,
         );
         let (pre, nonce) = match &self.build {
             Build::Ok => (String::new(), String::new()),
@@ -1180,6 +1218,7 @@ impl TestPup {
         };
         json!({
             "manifestVersion": 1,
+            "config": self.config.clone(),
             "meta": {
                 "name": self.name,
                 "version": self.version,
@@ -1232,21 +1271,20 @@ impl Source {
 
     /// Writes the pup's folder (`<name>/manifest.json`, `<name>/pup.nix`) and lists it.
     pub fn add(&mut self, pup: &TestPup) -> PathBuf {
-        let folder = self.dir.path().join(&pup.name);
-        fs::create_dir_all(&folder).unwrap();
-        let nix = folder.join("pup.nix");
-        fs::write(&nix, pup.nix_file()).unwrap();
-        let manifest = pup.manifest(&sha256_file(&nix));
-        fs::write(
-            folder.join("manifest.json"),
-            serde_json::to_string_pretty(&manifest).unwrap(),
-        )
-        .unwrap();
-        if !self.pups.contains(&pup.name) {
-            self.pups.push(pup.name.clone());
+        let name = pup.name.clone();
+        self.add_in(&name, pup)
+    }
+
+    /// Writes the pup into folder `folder` and lists it (several folders may hold
+    /// versions of one pup).
+    pub fn add_in(&mut self, folder: &str, pup: &TestPup) -> PathBuf {
+        let dir = self.dir.path().join(folder);
+        write_pup_folder(&dir, pup);
+        if !self.pups.iter().any(|p| p == folder) {
+            self.pups.push(folder.to_string());
         }
         self.write_index();
-        folder
+        dir
     }
 
     fn write_index(&self) {
@@ -1261,6 +1299,112 @@ impl Source {
             serde_json::to_string_pretty(&index).unwrap(),
         )
         .unwrap();
+    }
+}
+
+/// Write `manifest.json` and `pup.nix` of a test pup into `dir`.
+pub fn write_pup_folder(dir: &Path, pup: &TestPup) {
+    fs::create_dir_all(dir).unwrap();
+    let nix = dir.join("pup.nix");
+    fs::write(&nix, pup.nix_file()).unwrap();
+    let manifest = pup.manifest(&sha256_file(&nix));
+    fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+}
+
+/// A git repository source built on the fly: the work tree is rewritten, committed
+/// and tagged for each version set. No network: the daemon reads it by path.
+pub struct GitRepo {
+    dir: tempfile::TempDir,
+    pub id: String,
+}
+
+impl GitRepo {
+    pub fn new(id: &str) -> GitRepo {
+        let r = GitRepo {
+            dir: tempdir("dbxt-git-"),
+            id: id.into(),
+        };
+        r.git(&["init", "-q", "-b", "main"]);
+        r
+    }
+
+    /// The repository folder (`source add` takes it as a git source).
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Run git in the repository; panics on failure.
+    pub fn git(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new("git");
+        cmd.arg("-C")
+            .arg(self.dir.path())
+            .args([
+                "-c",
+                "user.name=dogebox tests",
+                "-c",
+                "user.email=tests@dogebox.invalid",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+            ])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.dir.path());
+        run(&mut cmd, secs(30)).ok()
+    }
+
+    /// Make the work tree hold exactly these pups (folder = name), listed in
+    /// `dogebox.json`.
+    pub fn set_pups(&self, pups: &[TestPup]) {
+        for entry in fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if entry.file_name() != ".git" {
+                let p = entry.path();
+                if p.is_dir() {
+                    fs::remove_dir_all(&p).unwrap();
+                } else {
+                    fs::remove_file(&p).unwrap();
+                }
+            }
+        }
+        for pup in pups {
+            write_pup_folder(&self.dir.path().join(&pup.name), pup);
+        }
+        let index = json!({
+            "id": self.id,
+            "name": format!("test git source {}", self.id),
+            "description": "a git repository written by the dogebox integration tests",
+            "pups": pups.iter().map(|p| json!({"location": p.name})).collect::<Vec<_>>(),
+        });
+        fs::write(
+            self.dir.path().join("dogebox.json"),
+            serde_json::to_string_pretty(&index).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// Overwrite one file of the work tree (to break a manifest, say).
+    pub fn write(&self, rel: &str, content: &str) {
+        let path = self.dir.path().join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(path, content).unwrap();
+    }
+
+    /// Commit everything and tag it (annotated when `annotated`).
+    pub fn tag(&self, tag: &str, annotated: bool) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", tag]);
+        if annotated {
+            self.git(&["tag", "-a", "-m", tag, tag]);
+        } else {
+            self.git(&["tag", tag]);
+        }
     }
 }
 

@@ -252,6 +252,11 @@ async fn summary(ctx: &Ctx, job: &JobRecord) -> String {
             }
         }
         Action::SourceRemove { source } => format!("removed source {source}"),
+        Action::Upgrade { .. } => format!("upgraded {}", fallback()),
+        Action::Rollback { .. } => format!("rolled back {}", fallback()),
+        Action::Hold { .. } => format!("held {}", fallback()),
+        Action::Unhold { .. } => format!("unheld {}", fallback()),
+        Action::StoreRefresh { .. } => "refreshed the store listing".to_string(),
     }
 }
 

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use dogebox_shared::wire::{Accepted, Action, JobRecord, PupView, SourceView, StoreListing};
+use dogebox_shared::wire::{Accepted, Action, JobRecord, OutdatedListing, PupView, SourceView, StoreDetail, StoreListing};
 use serde::Deserialize;
 
 use crate::daemon::Daemon;
@@ -29,6 +29,8 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/v1/pups/{reference}/logs", get(logs::pup_logs))
         .route("/v1/sources", get(list_sources))
         .route("/v1/store", get(store))
+        .route("/v1/store/{name}", get(store_detail))
+        .route("/v1/outdated", get(outdated))
         .route("/v1/jobs", get(list_jobs))
         .route("/v1/jobs/{id}", get(show_job))
         .route("/v1/jobs/{id}/events", get(stream::job_events))
@@ -66,21 +68,42 @@ async fn list_sources(State(d): State<AppState>) -> Result<Json<Vec<SourceView>>
     Ok(Json(d.store.sources()?))
 }
 
-#[derive(Deserialize)]
-struct StoreQuery {
-    /// Disk sources are always read afresh; kept for git sources.
-    #[serde(default)]
-    #[allow(dead_code)]
-    refresh: bool,
+/// Listing reads the file system (disk sources): keep it off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<Json<T>, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("listing failed: {e}")))?.map(Json)
 }
 
-async fn store(State(d): State<AppState>, Query(_q): Query<StoreQuery>) -> Result<Json<StoreListing>, ApiError> {
-    let d2 = d.clone();
-    // Listing reads the file system; keep it off the async workers.
-    tokio::task::spawn_blocking(move || d2.store_listing())
-        .await
-        .map_err(|e| ApiError::internal(format!("store listing failed: {e}")))?
-        .map(Json)
+async fn store(State(d): State<AppState>) -> Result<Json<StoreListing>, ApiError> {
+    // Git listings older than --source-max-age are refreshed first.
+    let states = d.refresh_sources(false, None).await?;
+    blocking(move || d.store_listing(states)).await
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    source: Option<String>,
+}
+
+async fn store_detail(
+    State(d): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Json<StoreDetail>, ApiError> {
+    d.refresh_sources(false, None).await?;
+    blocking(move || d.store_detail(&name, q.source.as_deref())).await
+}
+
+#[derive(Deserialize)]
+struct OutdatedQuery {
+    #[serde(default)]
+    pre: bool,
+}
+
+async fn outdated(State(d): State<AppState>, Query(q): Query<OutdatedQuery>) -> Result<Json<OutdatedListing>, ApiError> {
+    d.refresh_sources(false, None).await?;
+    blocking(move || d.outdated(q.pre)).await
 }
 
 #[derive(Deserialize)]
@@ -117,7 +140,7 @@ async fn action(State(d): State<AppState>, body: axum::body::Bytes) -> Response 
         Ok(a) => a,
         Err(e) => {
             return ApiError::bad_request(format!(
-                "invalid action: {e}; expected {{\"action\": \"install\"|\"start\"|\"stop\"|\"restart\"|\"uninstall\"|\"purge\"|\"source-add\"|\"source-remove\", ...}}"
+                "invalid action: {e}; expected {{\"action\": \"install\"|\"start\"|\"stop\"|\"restart\"|\"uninstall\"|\"purge\"|\"upgrade\"|\"rollback\"|\"hold\"|\"unhold\"|\"source-add\"|\"source-remove\"|\"store-refresh\", ...}}"
             ))
             .into_response();
         }

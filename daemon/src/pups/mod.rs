@@ -2,9 +2,12 @@
 //! after a crash, and how a pup looks to clients.
 
 pub mod alloc;
+pub mod config_values;
 pub mod copy;
 pub mod record;
 pub mod resolve;
+pub mod snapshot;
+pub mod upgrade;
 pub mod users;
 
 use std::collections::BTreeMap;
@@ -95,7 +98,7 @@ impl Pups {
     /// The runtime's view of a pup record.
     pub fn spec(&self, rec: &PupRecord) -> PupSpec {
         let cfg = &self.cfg;
-        let source_dir = cfg.pup_dir(&rec.id);
+        let source_dir = cfg.pup_dir_at(&rec.id, rec.generation);
         let mut env = BTreeMap::new();
         env.insert("DBX_PUP_ID".to_string(), rec.id.clone());
         env.insert("DBX_PUP_IP".to_string(), rec.ip.to_string());
@@ -110,7 +113,7 @@ impl Pups {
             nix_file: source_dir.join(rec.manifest.nix_file()),
             source_dir,
             storage_dir: cfg.storage_dir(&rec.id),
-            build_dir: cfg.build_dir(&rec.id),
+            build_dir: cfg.build_dir_at(&rec.id, rec.generation),
             log_file: cfg.log_file(&rec.id),
             config_env: cfg.config_env(&rec.id),
             services: rec
@@ -239,7 +242,8 @@ impl Pups {
             .zip(ports)
             .map(|(e, port)| WebUi { name: e.name().to_string(), port, internal: e.port() })
             .collect();
-        // A reinstall keeps the id, address and storage of the existing record.
+        // A reinstall keeps the id, address, storage and config of the existing record.
+        let config = plan.existing.as_ref().map(|e| e.config.clone()).unwrap_or_default();
         let (id, ip, user) = match &plan.existing {
             Some(old) => (old.id.clone(), old.ip, old.user.clone()),
             None => {
@@ -254,7 +258,7 @@ impl Pups {
             name: plan.offer.name.clone(),
             version: plan.offer.version.clone(),
             source: plan.source.to_ref(),
-            location: plan.offer.dir.display().to_string(),
+            location: plan.offer.location(),
             installation: Installation::Installing,
             broken_reason: None,
             broken_message: None,
@@ -265,6 +269,11 @@ impl Pups {
             installed_at: now_ms(),
             user,
             storage_is_new: false,
+            generation: 0,
+            config,
+            held: plan.existing.as_ref().is_some_and(|e| e.held),
+            upgrade: None,
+            previous: None,
         };
         self.publish(&rec).await?;
         Ok(rec)
@@ -285,11 +294,9 @@ impl Pups {
             }
         };
         // copy
-        ctx.step("copy", 15, &format!("copying {}", plan.offer.dir.display()));
-        let dest = self.cfg.pup_dir(&rec.id);
-        self.copy_source(&plan.offer.dir, &dest).map_err(step_err(reason::DOWNLOAD_FAILED))?;
-        // Re-read what was copied: the files on disk are what gets built.
-        let manifest = Manifest::load_dir(&dest).map_err(step_err(reason::DOWNLOAD_FAILED))?;
+        ctx.step("copy", 15, &format!("fetching {} {} ({})", plan.offer.name, plan.offer.version, plan.offer.location()));
+        let dest = self.cfg.pup_dir_at(&rec.id, rec.generation);
+        let manifest = self.fetch_offer(&plan.offer, &dest).await?;
         if manifest.name() != rec.name {
             return Err(PupError::Step {
                 reason: reason::DOWNLOAD_FAILED,
@@ -301,22 +308,7 @@ impl Pups {
 
         // verify
         ctx.step("verify", 25, "checking nixFileSha256");
-        let nix_path = dest.join(rec.manifest.nix_file());
-        let bytes = std::fs::read(&nix_path).map_err(|e| PupError::Step {
-            reason: reason::NIX_FILE_MISSING,
-            message: format!("nix file {} cannot be read: {e}", rec.manifest.nix_file()),
-        })?;
-        let actual = sha256_hex(&bytes);
-        let expected = rec.manifest.nix_file_sha256();
-        if actual != expected {
-            return Err(PupError::Step {
-                reason: reason::NIX_HASH_MISMATCH,
-                message: format!(
-                    "nix file {} has sha256 {actual}, but the manifest's nixFileSha256 is {expected}",
-                    rec.manifest.nix_file()
-                ),
-            });
-        }
+        self.verify_nix_hash(rec)?;
 
         // build
         check_cancel()?;
@@ -333,6 +325,10 @@ impl Pups {
         // storage
         ctx.step("storage", 75, "creating storage");
         self.create_storage(rec).map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
+        rec.config = config_values::migrate(&rec.config, &rec.manifest, &BTreeMap::new(), false)
+            .map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
+        self.save(rec)?;
+        self.write_config(rec).map_err(step_err(reason::STORAGE_CREATION_FAILED))?;
         // Again: the record now names the pup's own user.
         let spec = self.spec(rec);
 
@@ -347,21 +343,48 @@ impl Pups {
         Ok(())
     }
 
-    fn copy_source(&self, from: &Path, dest: &Path) -> Result<(), String> {
+    /// Put the offered pup folder at `dest` (from a disk folder, or a shallow clone of
+    /// its git tag) and read its manifest back: the files on disk are what gets built.
+    pub(crate) async fn fetch_offer(&self, offer: &OfferedPup, dest: &Path) -> Result<Manifest, PupError> {
         let tmp_root = self.cfg.tmp_dir();
-        std::fs::create_dir_all(&tmp_root).map_err(|e| format!("creating {}: {e}", tmp_root.display()))?;
+        let fail = step_err(reason::DOWNLOAD_FAILED);
+        std::fs::create_dir_all(&tmp_root).map_err(|e| fail(format!("creating {}: {e}", tmp_root.display())))?;
+        let checkout = crate::sources::checkout(&self.cfg, offer, &tmp_root).await.map_err(step_err(reason::DOWNLOAD_FAILED))?;
         let tmp = tmp_root.join(format!("copy-{}", crate::jobs::new_id()));
-        let result = copy::copy_pup_dir(from, &tmp).map_err(|e| e.to_string()).and_then(|()| {
+        let result = copy::copy_pup_dir(checkout.folder(), &tmp).map_err(|e| e.to_string()).and_then(|()| {
             remove_dir_if_exists(dest)?;
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
             }
             std::fs::rename(&tmp, dest).map_err(|e| format!("moving the copy to {}: {e}", dest.display()))
         });
+        drop(checkout);
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
-        result
+        result.map_err(step_err(reason::DOWNLOAD_FAILED))?;
+        Manifest::load_dir(dest).map_err(step_err(reason::DOWNLOAD_FAILED))
+    }
+
+    /// The unpacked nix file must have the manifest's `nixFileSha256`.
+    pub(crate) fn verify_nix_hash(&self, rec: &PupRecord) -> Result<(), PupError> {
+        let nix_path = self.cfg.pup_dir_at(&rec.id, rec.generation).join(rec.manifest.nix_file());
+        let bytes = std::fs::read(&nix_path).map_err(|e| PupError::Step {
+            reason: reason::NIX_FILE_MISSING,
+            message: format!("nix file {} cannot be read: {e}", rec.manifest.nix_file()),
+        })?;
+        let actual = sha256_hex(&bytes);
+        let expected = rec.manifest.nix_file_sha256();
+        if actual != expected {
+            return Err(PupError::Step {
+                reason: reason::NIX_HASH_MISMATCH,
+                message: format!(
+                    "nix file {} has sha256 {actual}, but the manifest's nixFileSha256 is {expected}",
+                    rec.manifest.nix_file()
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn create_storage(&self, rec: &mut PupRecord) -> Result<(), String> {
@@ -435,7 +458,7 @@ impl Pups {
         if let Err(e) = self.runtime.destroy(&self.spec(rec)).await {
             tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: runtime");
         }
-        if let Err(e) = remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)) {
+        if let Err(e) = remove_dir_if_exists(&self.cfg.pup_dir_at(&rec.id, rec.generation)) {
             tracing::warn!(pup = %rec.id, error = %e, "cleanup after a failed install: source copy");
         }
         if rec.storage_is_new {
@@ -494,6 +517,20 @@ impl Pups {
         self.start(ctx, id).await
     }
 
+    /// `pup hold` / `unhold`: a held pup is never offered for upgrade.
+    pub async fn set_held(&self, ctx: &JobCtx, id: &str, held: bool) -> Result<serde_json::Value, PupError> {
+        let mut rec = self.record(id)?;
+        rec.held = held;
+        self.publish(&rec).await?;
+        let msg = if held {
+            format!("{} is held at {}: it is not offered for upgrade", rec.name, rec.version)
+        } else {
+            format!("{} is no longer held", rec.name)
+        };
+        ctx.step("done", 100, &msg);
+        Ok(json!({ "pupId": rec.id, "held": held }))
+    }
+
     // ----- uninstall / purge -----
 
     pub async fn uninstall(&self, ctx: &JobCtx, id: &str) -> Result<serde_json::Value, PupError> {
@@ -514,8 +551,10 @@ impl Pups {
     /// Idempotent: also finishes an uninstall a crash interrupted.
     async fn finish_uninstall(&self, rec: &mut PupRecord) -> Result<(), PupError> {
         self.runtime.destroy(&self.spec(rec)).await?;
-        remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)).map_err(PupError::Conflict)?;
+        self.remove_generations(rec).map_err(PupError::Conflict)?;
         rec.installation = Installation::Uninstalled;
+        rec.upgrade = None;
+        rec.previous = None;
         rec.broken_reason = None;
         rec.broken_message = None;
         rec.web_uis.clear();
@@ -535,7 +574,7 @@ impl Pups {
 
     fn finish_purge(&self, rec: &PupRecord) -> Result<(), PupError> {
         remove_dir_if_exists(&self.cfg.storage_dir(&rec.id)).map_err(PupError::Conflict)?;
-        remove_dir_if_exists(&self.cfg.pup_dir(&rec.id)).map_err(PupError::Conflict)?;
+        self.remove_generations(rec).map_err(PupError::Conflict)?;
         let _ = std::fs::remove_file(self.cfg.log_file(&rec.id));
         let _ = std::fs::remove_file(self.cfg.config_env(&rec.id));
         if let Some(user) = &rec.user {
@@ -546,6 +585,20 @@ impl Pups {
         Ok(())
     }
 
+    /// Every generation's source and build folders, and every storage snapshot.
+    fn remove_generations(&self, rec: &PupRecord) -> Result<(), String> {
+        let mut numbers: Vec<u64> = vec![0, rec.generation];
+        numbers.extend(rec.previous.iter().map(|k| k.generation.number));
+        numbers.extend(rec.upgrade.iter().flat_map(|u| [u.from.number, u.to.number]));
+        numbers.sort_unstable();
+        numbers.dedup();
+        for n in numbers {
+            remove_dir_if_exists(&self.cfg.pup_dir_at(&rec.id, n))?;
+            remove_dir_if_exists(&self.cfg.build_dir_at(&rec.id, n))?;
+        }
+        remove_dir_if_exists(&self.cfg.snapshots_of(&rec.id))
+    }
+
     // ----- recovery -----
 
     /// Bring every pup a dead daemon left mid-way to a state that says what happened.
@@ -553,6 +606,7 @@ impl Pups {
     pub async fn recover(&self) -> Result<(), PupError> {
         for mut rec in self.store.pups()? {
             match rec.installation {
+                Installation::Upgrading if rec.upgrade.is_some() => self.recover_upgrade(&mut rec).await?,
                 Installation::Installing | Installation::Upgrading => {
                     tracing::warn!(pup = %rec.id, "install was interrupted; cleaning up");
                     self.clean_failed_install(&rec).await;

@@ -114,6 +114,11 @@ mod tests {
             installed_at: 0,
             user: None,
             storage_is_new: false,
+            generation: 0,
+            config: Default::default(),
+            held: false,
+            upgrade: None,
+            previous: None,
         }
     }
 

@@ -182,6 +182,10 @@ pub trait Runtime: Send + Sync {
     /// Stop every service unit and web UI publication, and wait until they are down.
     async fn stop(&self, spec: &PupSpec) -> Result<(), RuntimeError>;
 
+    /// Stop any build of the pup that is still running (one a dead daemon started),
+    /// leaving its services alone.
+    async fn stop_builds(&self, spec: &PupSpec) -> Result<(), RuntimeError>;
+
     /// Read the state of every unit of the pup from systemd.
     async fn status(&self, spec: &PupSpec) -> Result<PupStatus, RuntimeError>;
 

@@ -7,8 +7,12 @@ use dogebox_shared::index::SourceIndex;
 use dogebox_shared::manifest::Manifest;
 use dogebox_shared::version::parse_version;
 use dogebox_shared::wire::{SourceKind, SourceView};
+use serde::{Deserialize, Serialize};
 
 use crate::jobs::bus::now_ms;
+
+pub mod catalog;
+pub mod git;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -32,15 +36,98 @@ pub enum SourceError {
     BadPup { path: String, message: String },
 }
 
+/// Where an offered pup's files are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Origin {
+    /// A folder on this machine.
+    Disk { dir: PathBuf },
+    /// A folder of a git repository at a tag.
+    #[serde(rename_all = "camelCase")]
+    Git { url: String, tag: String, commit: String, sub_path: String },
+}
+
 /// One pup version a source offers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OfferedPup {
     pub name: String,
     pub version: String,
     pub semver: semver::Version,
-    /// The pup folder.
-    pub dir: PathBuf,
+    pub origin: Origin,
     pub manifest: Manifest,
+    /// The logo as a `data:` URL, when the manifest names a PNG or JPEG that exists.
+    #[serde(default)]
+    pub logo: Option<String>,
+}
+
+impl OfferedPup {
+    /// Where the pup comes from, for people: the folder, or `tag v1.2.0, folder core`.
+    pub fn location(&self) -> String {
+        match &self.origin {
+            Origin::Disk { dir } => dir.display().to_string(),
+            Origin::Git { tag, sub_path, .. } => format!("tag {tag}, folder {sub_path}"),
+        }
+    }
+
+    /// The git tag it comes from, if any.
+    pub fn tag(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Git { tag, .. } => Some(tag),
+            Origin::Disk { .. } => None,
+        }
+    }
+}
+
+/// A logo file as a `data:` URL (dogeboxd renders PNG and JPEG only).
+pub fn logo_data_url(path: &str, bytes: &[u8]) -> Option<String> {
+    let lower = path.to_ascii_lowercase();
+    let mime = if lower.ends_with(".png") {
+        "image/png"
+    } else if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+        "image/jpeg"
+    } else {
+        return None;
+    };
+    Some(data_url(mime, bytes))
+}
+
+pub fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// A pup folder ready to copy from; for git, a scratch clone removed on drop.
+pub struct Checkout {
+    folder: PathBuf,
+    _clone: Option<tempfile::TempDir>,
+}
+
+impl Checkout {
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+}
+
+/// Make the offered pup's folder available to copy: a disk folder as it is, a git
+/// pup by a shallow clone of its tag into scratch space under `tmp`.
+pub async fn checkout(cfg: &crate::config::Config, offer: &OfferedPup, tmp: &Path) -> Result<Checkout, String> {
+    match &offer.origin {
+        Origin::Disk { dir } => Ok(Checkout { folder: dir.clone(), _clone: None }),
+        Origin::Git { url, tag, commit, sub_path } => {
+            let scratch = tempfile::Builder::new()
+                .prefix("clone-")
+                .tempdir_in(tmp)
+                .map_err(|e| format!("creating a scratch folder in {}: {e}", tmp.display()))?;
+            let dest = scratch.path().join("repo");
+            let timeout = std::time::Duration::from_secs(cfg.git_timeout);
+            git::clone_tag(url, tag, commit, &dest, timeout).await.map_err(|e| e.to_string())?;
+            let rel = dogebox_shared::paths::safe_relative_path("pups[].location", sub_path).map_err(|e| e.to_string())?;
+            let root = std::fs::canonicalize(&dest).map_err(|e| format!("reading the clone: {e}"))?;
+            let folder = pup_folder_inside(&root, &root.join(rel))?;
+            Ok(Checkout { folder, _clone: Some(scratch) })
+        }
+    }
 }
 
 /// What a scan of a source found: the pups, and the folders that could not be read
@@ -89,7 +176,7 @@ pub fn is_source_id(id: &str) -> bool {
 }
 
 /// An id for a single-pup folder, from its name: other characters become `-`.
-fn source_id_from(folder_name: &str) -> String {
+pub(crate) fn source_id_from(folder_name: &str) -> String {
     let mapped: String = folder_name
         .chars()
         .take(100)
@@ -128,7 +215,7 @@ pub fn list(source: &SourceView) -> Result<Listing, SourceError> {
     let real_root = std::fs::canonicalize(&dir).map_err(|e| SourceError::Missing { path: source.location.clone(), source: e })?;
     let mut listing = Listing::default();
     for folder in rel.iter().map(|p| dir.join(p)) {
-        match pup_folder_inside(&real_root, &folder).and_then(|f| read_pup(&f)) {
+        match disk_pup_folder_inside(&real_root, &folder).and_then(|f| read_pup(&f)) {
             Ok(p) => listing.pups.push(p),
             Err(e) => listing.errors.push(e.to_string()),
         }
@@ -137,7 +224,11 @@ pub fn list(source: &SourceView) -> Result<Listing, SourceError> {
 }
 
 /// The index's folder, resolved; refused when a link takes it out of the source.
-fn pup_folder_inside(real_root: &Path, folder: &Path) -> Result<PathBuf, SourceError> {
+fn pup_folder_inside(real_root: &Path, folder: &Path) -> Result<PathBuf, String> {
+    disk_pup_folder_inside(real_root, folder).map_err(|e| e.to_string())
+}
+
+fn disk_pup_folder_inside(real_root: &Path, folder: &Path) -> Result<PathBuf, SourceError> {
     let shown = folder.display().to_string();
     let real = std::fs::canonicalize(folder)
         .map_err(|e| SourceError::BadPup { path: shown.clone(), message: format!("listed in dogebox.json but cannot be read: {e}") })?;
@@ -153,18 +244,27 @@ fn pup_folder_inside(real_root: &Path, folder: &Path) -> Result<PathBuf, SourceE
     Ok(real)
 }
 
+/// Logos larger than this are not shown.
+pub const LOGO_LIMIT: u64 = 2 * 1024 * 1024;
+
 /// Read one pup folder.
 fn read_pup(folder: &Path) -> Result<OfferedPup, SourceError> {
     let shown = folder.display().to_string();
     let manifest = Manifest::load_dir(folder).map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
     let semver = parse_version(manifest.version_str())
         .map_err(|e| SourceError::BadPup { path: shown.clone(), message: e.to_string() })?;
+    let logo = manifest.logo_path().and_then(|p| {
+        let path = dogebox_shared::paths::safe_relative_path("meta.logoPath", p).ok()?;
+        let bytes = dogebox_shared::paths::read_regular_file(&folder.join(path), LOGO_LIMIT).ok()?;
+        logo_data_url(p, &bytes)
+    });
     Ok(OfferedPup {
         name: manifest.name().to_string(),
         version: semver.to_string(),
         semver,
-        dir: folder.to_path_buf(),
+        origin: Origin::Disk { dir: folder.to_path_buf() },
         manifest,
+        logo,
     })
 }
 

@@ -97,6 +97,24 @@ impl Store {
         records(&self.conn(), "source", "SELECT id, record FROM sources ORDER BY rowid", [])
     }
 
+    /// The cached listing of a source, as JSON (its shape belongs to `sources`).
+    pub fn listing(&self, source_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let rec: Option<String> = self
+            .conn()
+            .query_row("SELECT record FROM listings WHERE source_id = ?1", params![source_id], |r| r.get(0))
+            .optional()?;
+        rec.map(|r| decode(&format!("listing of {source_id}"), &r)).transpose()
+    }
+
+    pub fn put_listing(&self, source_id: &str, listing: &serde_json::Value) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO listings (source_id, record) VALUES (?1, ?2)
+             ON CONFLICT(source_id) DO UPDATE SET record = excluded.record",
+            params![source_id, encode("listing", listing)?],
+        )?;
+        Ok(())
+    }
+
     // ----- pups -----
 
     /// Insert or replace a pup's whole record.

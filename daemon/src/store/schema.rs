@@ -3,7 +3,8 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
+    Migrations::new(vec![
+        M::up(
         "CREATE TABLE sources (
             id TEXT PRIMARY KEY,
             location TEXT NOT NULL UNIQUE,
@@ -27,7 +28,15 @@ pub fn migrations() -> Migrations<'static> {
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );",
-    )])
+        ),
+        // The last good listing of each git source (a refresh that fails keeps it).
+        M::up(
+            "CREATE TABLE listings (
+                source_id TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+                record TEXT NOT NULL
+            );",
+        ),
+    ])
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 mod build;
 mod names;
 mod netns;
-mod nix;
+pub(crate) mod nix;
 mod units;
 
 use std::collections::BTreeMap;
@@ -441,6 +441,17 @@ impl Runtime for SystemdRuntime {
     async fn stop(&self, spec: &PupSpec) -> Result<(), RuntimeError> {
         names::check_id(&spec.id)?;
         let units = self.all_units(spec).await?;
+        self.systemd.stop(&units, false, STOP_WAIT).await?;
+        self.systemd.reset_failed(&units).await;
+        Ok(())
+    }
+
+    async fn stop_builds(&self, spec: &PupSpec) -> Result<(), RuntimeError> {
+        names::check_id(&spec.id)?;
+        let units = self.systemd.list(&names::build_pattern(&spec.id)).await?;
+        if units.is_empty() {
+            return Ok(());
+        }
         self.systemd.stop(&units, false, STOP_WAIT).await?;
         self.systemd.reset_failed(&units).await;
         Ok(())

@@ -69,6 +69,11 @@ pub(crate) fn unit_pattern(id: &str) -> String {
     format!("{PREFIX}-{id}-*")
 }
 
+/// Glob matching the pup's build units only.
+pub(crate) fn build_pattern(id: &str) -> String {
+    format!("{PREFIX}-{id}-build-*")
+}
+
 /// `dbx-<id>-svc-<service>.service`
 pub(crate) fn service_unit(id: &str, service: &str) -> String {
     format!("{PREFIX}-{id}-svc-{}.service", safe_service_name(service))
