@@ -1073,6 +1073,8 @@ pub struct TestPup {
     pub crash_after: Option<u64>,
     /// The manifest's `config` object.
     pub config: Option<Value>,
+    /// Ship [`TestPup::LOGO`] as `logo.png` (`meta.logoPath`).
+    pub logo: bool,
 }
 
 impl TestPup {
@@ -1088,7 +1090,17 @@ impl TestPup {
             pre_start: String::new(),
             crash_after: None,
             config: None,
+            logo: false,
         }
+    }
+
+    /// The bytes written as `logo.png` by [`TestPup::with_logo`] (a PNG signature and
+    /// a header are enough: nothing decodes it).
+    pub const LOGO: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+
+    pub fn with_logo(mut self) -> Self {
+        self.logo = true;
+        self
     }
 
     /// Shell lines run before the server starts (e.g. writing to `/storage`).
@@ -1223,6 +1235,7 @@ impl TestPup {
                 "name": self.name,
                 "version": self.version,
                 "shortDescription": format!("test pup {}", self.name),
+                "logoPath": if self.logo { Some("logo.png") } else { None },
             },
             "container": {
                 "build": {
@@ -1313,6 +1326,9 @@ pub fn write_pup_folder(dir: &Path, pup: &TestPup) {
         serde_json::to_string_pretty(&manifest).unwrap(),
     )
     .unwrap();
+    if pup.logo {
+        fs::write(dir.join("logo.png"), TestPup::LOGO).unwrap();
+    }
 }
 
 /// A git repository source built on the fly: the work tree is rewritten, committed
