@@ -58,6 +58,9 @@ _dogebox() {
             dogebox__subcmd__help__subcmd__jobs,watch)
                 cmd="dogebox__subcmd__help__subcmd__jobs__subcmd__watch"
                 ;;
+            dogebox__subcmd__help__subcmd__pup,hold)
+                cmd="dogebox__subcmd__help__subcmd__pup__subcmd__hold"
+                ;;
             dogebox__subcmd__help__subcmd__pup,install)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__install"
                 ;;
@@ -67,11 +70,17 @@ _dogebox() {
             dogebox__subcmd__help__subcmd__pup,logs)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__logs"
                 ;;
+            dogebox__subcmd__help__subcmd__pup,outdated)
+                cmd="dogebox__subcmd__help__subcmd__pup__subcmd__outdated"
+                ;;
             dogebox__subcmd__help__subcmd__pup,purge)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__purge"
                 ;;
             dogebox__subcmd__help__subcmd__pup,restart)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__restart"
+                ;;
+            dogebox__subcmd__help__subcmd__pup,rollback)
+                cmd="dogebox__subcmd__help__subcmd__pup__subcmd__rollback"
                 ;;
             dogebox__subcmd__help__subcmd__pup,show)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__show"
@@ -82,8 +91,14 @@ _dogebox() {
             dogebox__subcmd__help__subcmd__pup,stop)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__stop"
                 ;;
+            dogebox__subcmd__help__subcmd__pup,unhold)
+                cmd="dogebox__subcmd__help__subcmd__pup__subcmd__unhold"
+                ;;
             dogebox__subcmd__help__subcmd__pup,uninstall)
                 cmd="dogebox__subcmd__help__subcmd__pup__subcmd__uninstall"
+                ;;
+            dogebox__subcmd__help__subcmd__pup,upgrade)
+                cmd="dogebox__subcmd__help__subcmd__pup__subcmd__upgrade"
                 ;;
             dogebox__subcmd__help__subcmd__source,add)
                 cmd="dogebox__subcmd__help__subcmd__source__subcmd__add"
@@ -93,6 +108,12 @@ _dogebox() {
                 ;;
             dogebox__subcmd__help__subcmd__source,remove)
                 cmd="dogebox__subcmd__help__subcmd__source__subcmd__remove"
+                ;;
+            dogebox__subcmd__help__subcmd__store,search)
+                cmd="dogebox__subcmd__help__subcmd__store__subcmd__search"
+                ;;
+            dogebox__subcmd__help__subcmd__store,show)
+                cmd="dogebox__subcmd__help__subcmd__store__subcmd__show"
                 ;;
             dogebox__subcmd__jobs,help)
                 cmd="dogebox__subcmd__jobs__subcmd__help"
@@ -115,6 +136,9 @@ _dogebox() {
             dogebox__subcmd__pup,help)
                 cmd="dogebox__subcmd__pup__subcmd__help"
                 ;;
+            dogebox__subcmd__pup,hold)
+                cmd="dogebox__subcmd__pup__subcmd__hold"
+                ;;
             dogebox__subcmd__pup,install)
                 cmd="dogebox__subcmd__pup__subcmd__install"
                 ;;
@@ -124,11 +148,17 @@ _dogebox() {
             dogebox__subcmd__pup,logs)
                 cmd="dogebox__subcmd__pup__subcmd__logs"
                 ;;
+            dogebox__subcmd__pup,outdated)
+                cmd="dogebox__subcmd__pup__subcmd__outdated"
+                ;;
             dogebox__subcmd__pup,purge)
                 cmd="dogebox__subcmd__pup__subcmd__purge"
                 ;;
             dogebox__subcmd__pup,restart)
                 cmd="dogebox__subcmd__pup__subcmd__restart"
+                ;;
+            dogebox__subcmd__pup,rollback)
+                cmd="dogebox__subcmd__pup__subcmd__rollback"
                 ;;
             dogebox__subcmd__pup,show)
                 cmd="dogebox__subcmd__pup__subcmd__show"
@@ -139,11 +169,20 @@ _dogebox() {
             dogebox__subcmd__pup,stop)
                 cmd="dogebox__subcmd__pup__subcmd__stop"
                 ;;
+            dogebox__subcmd__pup,unhold)
+                cmd="dogebox__subcmd__pup__subcmd__unhold"
+                ;;
             dogebox__subcmd__pup,uninstall)
                 cmd="dogebox__subcmd__pup__subcmd__uninstall"
                 ;;
+            dogebox__subcmd__pup,upgrade)
+                cmd="dogebox__subcmd__pup__subcmd__upgrade"
+                ;;
             dogebox__subcmd__pup__subcmd__help,help)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__help"
+                ;;
+            dogebox__subcmd__pup__subcmd__help,hold)
+                cmd="dogebox__subcmd__pup__subcmd__help__subcmd__hold"
                 ;;
             dogebox__subcmd__pup__subcmd__help,install)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__install"
@@ -154,11 +193,17 @@ _dogebox() {
             dogebox__subcmd__pup__subcmd__help,logs)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__logs"
                 ;;
+            dogebox__subcmd__pup__subcmd__help,outdated)
+                cmd="dogebox__subcmd__pup__subcmd__help__subcmd__outdated"
+                ;;
             dogebox__subcmd__pup__subcmd__help,purge)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__purge"
                 ;;
             dogebox__subcmd__pup__subcmd__help,restart)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__restart"
+                ;;
+            dogebox__subcmd__pup__subcmd__help,rollback)
+                cmd="dogebox__subcmd__pup__subcmd__help__subcmd__rollback"
                 ;;
             dogebox__subcmd__pup__subcmd__help,show)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__show"
@@ -169,8 +214,14 @@ _dogebox() {
             dogebox__subcmd__pup__subcmd__help,stop)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__stop"
                 ;;
+            dogebox__subcmd__pup__subcmd__help,unhold)
+                cmd="dogebox__subcmd__pup__subcmd__help__subcmd__unhold"
+                ;;
             dogebox__subcmd__pup__subcmd__help,uninstall)
                 cmd="dogebox__subcmd__pup__subcmd__help__subcmd__uninstall"
+                ;;
+            dogebox__subcmd__pup__subcmd__help,upgrade)
+                cmd="dogebox__subcmd__pup__subcmd__help__subcmd__upgrade"
                 ;;
             dogebox__subcmd__source,add)
                 cmd="dogebox__subcmd__source__subcmd__add"
@@ -195,6 +246,24 @@ _dogebox() {
                 ;;
             dogebox__subcmd__source__subcmd__help,remove)
                 cmd="dogebox__subcmd__source__subcmd__help__subcmd__remove"
+                ;;
+            dogebox__subcmd__store,help)
+                cmd="dogebox__subcmd__store__subcmd__help"
+                ;;
+            dogebox__subcmd__store,search)
+                cmd="dogebox__subcmd__store__subcmd__search"
+                ;;
+            dogebox__subcmd__store,show)
+                cmd="dogebox__subcmd__store__subcmd__show"
+                ;;
+            dogebox__subcmd__store__subcmd__help,help)
+                cmd="dogebox__subcmd__store__subcmd__help__subcmd__help"
+                ;;
+            dogebox__subcmd__store__subcmd__help,search)
+                cmd="dogebox__subcmd__store__subcmd__help__subcmd__search"
+                ;;
+            dogebox__subcmd__store__subcmd__help,show)
+                cmd="dogebox__subcmd__store__subcmd__help__subcmd__show"
                 ;;
             *)
                 ;;
@@ -323,8 +392,22 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__help__subcmd__pup)
-            opts="install list show logs start stop restart uninstall purge"
+            opts="install list show logs start stop restart uninstall purge outdated upgrade rollback hold unhold"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__help__subcmd__pup__subcmd__hold)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -378,6 +461,20 @@ _dogebox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dogebox__subcmd__help__subcmd__pup__subcmd__outdated)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dogebox__subcmd__help__subcmd__pup__subcmd__purge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -393,6 +490,20 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__help__subcmd__pup__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__help__subcmd__pup__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -448,7 +559,35 @@ _dogebox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dogebox__subcmd__help__subcmd__pup__subcmd__unhold)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dogebox__subcmd__help__subcmd__pup__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__help__subcmd__pup__subcmd__upgrade)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -519,8 +658,36 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__help__subcmd__store)
-            opts=""
+            opts="search show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__help__subcmd__store__subcmd__search)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__help__subcmd__store__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -643,7 +810,7 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup)
-            opts="-y -h --socket --json --yes --help install list show logs start stop restart uninstall purge help"
+            opts="-y -h --socket --json --yes --help install list show logs start stop restart uninstall purge outdated upgrade rollback hold unhold help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,7 +828,7 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup__subcmd__help)
-            opts="install list show logs start stop restart uninstall purge help"
+            opts="install list show logs start stop restart uninstall purge outdated upgrade rollback hold unhold help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -675,6 +842,20 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__pup__subcmd__help__subcmd__hold)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -730,6 +911,20 @@ _dogebox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dogebox__subcmd__pup__subcmd__help__subcmd__outdated)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dogebox__subcmd__pup__subcmd__help__subcmd__purge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -745,6 +940,20 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup__subcmd__help__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__pup__subcmd__help__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -800,6 +1009,20 @@ _dogebox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dogebox__subcmd__pup__subcmd__help__subcmd__unhold)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dogebox__subcmd__pup__subcmd__help__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -807,6 +1030,38 @@ _dogebox() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__pup__subcmd__help__subcmd__upgrade)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__pup__subcmd__hold)
+            opts="-y -h --detach --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -884,6 +1139,24 @@ _dogebox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dogebox__subcmd__pup__subcmd__outdated)
+            opts="-y -h --pre --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dogebox__subcmd__pup__subcmd__purge)
             opts="-y -h --detach --socket --json --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -903,6 +1176,24 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup__subcmd__restart)
+            opts="-y -h --detach --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__pup__subcmd__rollback)
             opts="-y -h --detach --socket --json --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -974,6 +1265,24 @@ _dogebox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dogebox__subcmd__pup__subcmd__unhold)
+            opts="-y -h --detach --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dogebox__subcmd__pup__subcmd__uninstall)
             opts="-y -h --detach --socket --json --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -981,6 +1290,36 @@ _dogebox() {
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__pup__subcmd__upgrade)
+            opts="-y -h --to --pre --no-snapshot --health-time --set --detach --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1135,12 +1474,108 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__store)
-            opts="-y -h --refresh --socket --json --yes --help"
+            opts="-y -h --refresh --socket --json --yes --help search show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__store__subcmd__help)
+            opts="search show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__store__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__store__subcmd__help__subcmd__search)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__store__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__store__subcmd__search)
+            opts="-y -h --refresh --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dogebox__subcmd__store__subcmd__show)
+            opts="-y -h --source --socket --json --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

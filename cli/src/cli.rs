@@ -245,7 +245,9 @@ pub fn parse_set(arg: &str) -> Result<(String, String), String> {
         return Err("the field name before '=' is empty".into());
     }
     if field.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("the field name {field:?} has a blank or control character in it"));
+        return Err(format!(
+            "the field name {field:?} has a blank or control character in it"
+        ));
     }
     Ok((field.to_string(), value.to_string()))
 }
@@ -332,30 +334,63 @@ mod tests {
     #[test]
     fn jobs_without_subcommand_lists() {
         let cli = Cli::try_parse_from(["dogebox", "jobs"]).expect("parses");
-        assert!(matches!(cli.command, Command::Jobs(JobsArgs { command: None })));
+        assert!(matches!(
+            cli.command,
+            Command::Jobs(JobsArgs { command: None })
+        ));
         let cli = Cli::try_parse_from(["dogebox", "jobs", "watch", "ab12"]).expect("parses");
         assert!(matches!(
             cli.command,
-            Command::Jobs(JobsArgs { command: Some(JobsCommand::Watch { .. }) })
+            Command::Jobs(JobsArgs {
+                command: Some(JobsCommand::Watch { .. })
+            })
         ));
     }
 
     #[test]
     fn every_pup_action_takes_detach() {
-        for verb in ["start", "stop", "restart", "uninstall", "purge", "upgrade", "rollback", "hold", "unhold"] {
+        for verb in [
+            "start",
+            "stop",
+            "restart",
+            "uninstall",
+            "purge",
+            "upgrade",
+            "rollback",
+            "hold",
+            "unhold",
+        ] {
             Cli::try_parse_from(["dogebox", "pup", verb, "core", "--detach"])
                 .unwrap_or_else(|e| panic!("pup {verb} --detach: {e}"));
         }
-        Cli::try_parse_from(["dogebox", "pup", "install", "core", "--version", "1.2.3", "--detach"])
-            .expect("install parses");
+        Cli::try_parse_from([
+            "dogebox",
+            "pup",
+            "install",
+            "core",
+            "--version",
+            "1.2.3",
+            "--detach",
+        ])
+        .expect("install parses");
     }
 
     #[test]
     fn set_takes_field_equals_value() {
-        assert_eq!(parse_set("rpcUser=doge"), Ok(("rpcUser".into(), "doge".into())));
+        assert_eq!(
+            parse_set("rpcUser=doge"),
+            Ok(("rpcUser".into(), "doge".into()))
+        );
         assert_eq!(parse_set("empty="), Ok(("empty".into(), String::new())));
-        assert_eq!(parse_set("url=http://x/?a=b"), Ok(("url".into(), "http://x/?a=b".into())));
-        assert!(parse_set("rpcUser").expect_err("no =").contains("FIELD=VALUE"));
+        assert_eq!(
+            parse_set("url=http://x/?a=b"),
+            Ok(("url".into(), "http://x/?a=b".into()))
+        );
+        assert!(
+            parse_set("rpcUser")
+                .expect_err("no =")
+                .contains("FIELD=VALUE")
+        );
         assert!(parse_set("=doge").expect_err("no field").contains("empty"));
         assert!(parse_set("rpc user=doge").is_err());
     }
@@ -363,8 +398,21 @@ mod tests {
     #[test]
     fn upgrade_flags() {
         let cli = Cli::try_parse_from([
-            "dogebox", "pup", "upgrade", "core", "--to", "2.0.0", "--pre", "--no-snapshot",
-            "--health-time", "30", "--set", "a=1", "--set", "b=x=y", "--detach",
+            "dogebox",
+            "pup",
+            "upgrade",
+            "core",
+            "--to",
+            "2.0.0",
+            "--pre",
+            "--no-snapshot",
+            "--health-time",
+            "30",
+            "--set",
+            "a=1",
+            "--set",
+            "b=x=y",
+            "--detach",
         ])
         .expect("parses");
         match cli.command {
@@ -373,7 +421,13 @@ mod tests {
                 assert_eq!(a.to.as_deref(), Some("2.0.0"));
                 assert!(a.pre && a.no_snapshot && a.detach.detach);
                 assert_eq!(a.health_time, Some(30));
-                assert_eq!(a.set, [("a".to_string(), "1".to_string()), ("b".into(), "x=y".into())]);
+                assert_eq!(
+                    a.set,
+                    [
+                        ("a".to_string(), "1".to_string()),
+                        ("b".into(), "x=y".into())
+                    ]
+                );
             }
             other => panic!("parsed as {other:?}"),
         }
@@ -386,16 +440,36 @@ mod tests {
     #[test]
     fn store_without_subcommand_lists() {
         let cli = Cli::try_parse_from(["dogebox", "store", "--refresh"]).expect("parses");
-        assert!(matches!(cli.command, Command::Store(StoreArgs { refresh: true, command: None })));
-        let cli = Cli::try_parse_from(["dogebox", "store", "search", "doge", "--refresh"]).expect("parses");
         assert!(matches!(
             cli.command,
-            Command::Store(StoreArgs { command: Some(StoreCommand::Search { refresh: true, .. }), .. })
+            Command::Store(StoreArgs {
+                refresh: true,
+                command: None
+            })
         ));
-        let cli = Cli::try_parse_from(["dogebox", "store", "show", "Dogecoin Core", "--source", "s1"])
+        let cli = Cli::try_parse_from(["dogebox", "store", "search", "doge", "--refresh"])
             .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Store(StoreArgs {
+                command: Some(StoreCommand::Search { refresh: true, .. }),
+                ..
+            })
+        ));
+        let cli = Cli::try_parse_from([
+            "dogebox",
+            "store",
+            "show",
+            "Dogecoin Core",
+            "--source",
+            "s1",
+        ])
+        .expect("parses");
         match cli.command {
-            Command::Store(StoreArgs { command: Some(StoreCommand::Show { name, source }), .. }) => {
+            Command::Store(StoreArgs {
+                command: Some(StoreCommand::Show { name, source }),
+                ..
+            }) => {
                 assert_eq!(name, "Dogecoin Core");
                 assert_eq!(source.as_deref(), Some("s1"));
             }

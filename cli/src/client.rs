@@ -32,7 +32,11 @@ pub enum ClientError {
 
     /// The daemon answered with an error status.
     #[error("{}", api_message(*status, code, message))]
-    Api { status: u16, code: String, message: String },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
 
     /// The daemon answered something this CLI does not understand.
     #[error("unexpected answer from the daemon: {0}")]
@@ -82,7 +86,10 @@ pub struct Client {
 impl Client {
     pub fn new(socket: impl Into<PathBuf>) -> Self {
         let http = HttpClient::builder(TokioExecutor::new()).build(UnixConnector);
-        Client { socket: socket.into(), http }
+        Client {
+            socket: socket.into(),
+            http,
+        }
     }
 
     pub fn socket(&self) -> &Path {
@@ -102,7 +109,12 @@ impl Client {
     }
 
     /// The log body, to be read as it arrives.
-    pub async fn pup_logs(&self, pup: &str, lines: u32, follow: bool) -> Result<Incoming, ClientError> {
+    pub async fn pup_logs(
+        &self,
+        pup: &str,
+        lines: u32,
+        follow: bool,
+    ) -> Result<Incoming, ClientError> {
         let path = format!("/v1/pups/{}/logs?n={lines}&follow={follow}", encode(pup));
         self.stream(&path).await
     }
@@ -117,7 +129,11 @@ impl Client {
     }
 
     /// One pup of the store, every version in full. Names can have spaces: encoded.
-    pub async fn store_detail(&self, name: &str, source: Option<&str>) -> Result<StoreDetail, ClientError> {
+    pub async fn store_detail(
+        &self,
+        name: &str,
+        source: Option<&str>,
+    ) -> Result<StoreDetail, ClientError> {
         self.get_json(&store_detail_path(name, source)).await
     }
 
@@ -135,14 +151,22 @@ impl Client {
 
     /// The NDJSON stream of a job's changes; read it with [`ChangeStream`].
     pub async fn job_events(&self, id: &str) -> Result<ChangeStream, ClientError> {
-        let body = self.stream(&format!("/v1/jobs/{}/events", encode(id))).await?;
-        Ok(ChangeStream { body, buf: Vec::new(), socket: self.socket.clone() })
+        let body = self
+            .stream(&format!("/v1/jobs/{}/events", encode(id)))
+            .await?;
+        Ok(ChangeStream {
+            body,
+            buf: Vec::new(),
+            socket: self.socket.clone(),
+        })
     }
 
     pub async fn act(&self, action: &Action) -> Result<Accepted, ClientError> {
         let body = serde_json::to_vec(action)
             .map_err(|e| ClientError::Protocol(format!("cannot encode the action: {e}")))?;
-        let response = self.send(Method::POST, "/v1/actions", Bytes::from(body)).await?;
+        let response = self
+            .send(Method::POST, "/v1/actions", Bytes::from(body))
+            .await?;
         let response = self.check(response).await?;
         self.decode("/v1/actions", response).await
     }
@@ -169,10 +193,13 @@ impl Client {
         if !body.is_empty() {
             request = request.header(hyper::header::CONTENT_TYPE, "application/json");
         }
-        let request = request
-            .body(Full::new(body))
-            .map_err(|e| ClientError::Protocol(format!("cannot build the request for {path}: {e}")))?;
-        self.http.request(request).await.map_err(|err| self.classify(&err))
+        let request = request.body(Full::new(body)).map_err(|e| {
+            ClientError::Protocol(format!("cannot build the request for {path}: {e}"))
+        })?;
+        self.http
+            .request(request)
+            .await
+            .map_err(|err| self.classify(&err))
     }
 
     /// Sorts a transport failure: a failed connect (nobody listening) versus a connection that
@@ -184,9 +211,15 @@ impl Client {
                 Some(e) => io::Error::new(e.kind(), io_reason(e)),
                 None => io::Error::other(err.to_string()),
             };
-            return ClientError::Connect { socket: self.socket.clone(), source };
+            return ClientError::Connect {
+                socket: self.socket.clone(),
+                source,
+            };
         }
-        ClientError::Closed { socket: self.socket.clone(), reason: error_chain(err) }
+        ClientError::Closed {
+            socket: self.socket.clone(),
+            reason: error_chain(err),
+        }
     }
 
     /// Passes a success through; turns any other status into [`ClientError::Api`].
@@ -208,27 +241,45 @@ impl Client {
         response: hyper::Response<Incoming>,
     ) -> Result<T, ClientError> {
         let bytes = self.read_all(response.into_body()).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ClientError::Protocol(format!("the answer to {path} is not what this CLI expects ({e})")))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ClientError::Protocol(format!(
+                "the answer to {path} is not what this CLI expects ({e})"
+            ))
+        })
     }
 
     async fn read_all(&self, body: Incoming) -> Result<Bytes, ClientError> {
-        body.collect().await.map(|c| c.to_bytes()).map_err(|e| ClientError::Closed {
-            socket: self.socket.clone(),
-            reason: error_chain(&e),
-        })
+        body.collect()
+            .await
+            .map(|c| c.to_bytes())
+            .map_err(|e| ClientError::Closed {
+                socket: self.socket.clone(),
+                reason: error_chain(&e),
+            })
     }
 }
 
 /// Builds the error of a non-success answer; copes with bodies that are not an [`ErrorBody`].
 pub fn api_error(status: u16, body: &[u8]) -> ClientError {
     if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
-        return ClientError::Api { status, code: parsed.error.code, message: parsed.error.message };
+        return ClientError::Api {
+            status,
+            code: parsed.error.code,
+            message: parsed.error.message,
+        };
     }
     let text = String::from_utf8_lossy(body);
-    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first_line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let message: String = first_line.chars().take(200).collect();
-    ClientError::Api { status, code: String::new(), message }
+    ClientError::Api {
+        status,
+        code: String::new(),
+        message,
+    }
 }
 
 /// Reads NDJSON [`Change`] lines from a job's event stream.
@@ -345,7 +396,11 @@ mod tests {
     fn error_body_is_decoded() {
         let err = api_error(404, br#"{"error":{"code":"not_found","message":"no pup named 'cor'; did you mean 'core'?"}}"#);
         match &err {
-            ClientError::Api { status, code, message } => {
+            ClientError::Api {
+                status,
+                code,
+                message,
+            } => {
                 assert_eq!(*status, 404);
                 assert_eq!(code, "not_found");
                 assert!(message.contains("did you mean"));
@@ -358,9 +413,15 @@ mod tests {
     #[test]
     fn a_body_that_is_not_an_error_body_still_says_something() {
         let err = api_error(502, b"\n  upstream exploded\nmore");
-        assert_eq!(err.to_string(), "the daemon answered HTTP 502: upstream exploded");
+        assert_eq!(
+            err.to_string(),
+            "the daemon answered HTTP 502: upstream exploded"
+        );
         let err = api_error(500, b"");
-        assert_eq!(err.to_string(), "the daemon answered HTTP 500 Internal Server Error");
+        assert_eq!(
+            err.to_string(),
+            "the daemon answered HTTP 500 Internal Server Error"
+        );
     }
 
     #[test]
@@ -370,7 +431,10 @@ mod tests {
             source: io::Error::from(io::ErrorKind::NotFound),
         };
         let text = err.to_string();
-        assert!(text.starts_with("cannot connect to the daemon at /run/dogebox/dogeboxd.sock ("), "{text}");
+        assert!(
+            text.starts_with("cannot connect to the daemon at /run/dogebox/dogeboxd.sock ("),
+            "{text}"
+        );
         assert!(text.contains("systemctl start dogeboxd.socket"), "{text}");
     }
 
@@ -383,8 +447,14 @@ mod tests {
 
     #[test]
     fn store_detail_path_encodes_name_and_source() {
-        assert_eq!(store_detail_path("Dogecoin Core", None), "/v1/store/Dogecoin%20Core");
-        assert_eq!(store_detail_path("a/b", Some("s 1")), "/v1/store/a%2Fb?source=s%201");
+        assert_eq!(
+            store_detail_path("Dogecoin Core", None),
+            "/v1/store/Dogecoin%20Core"
+        );
+        assert_eq!(
+            store_detail_path("a/b", Some("s 1")),
+            "/v1/store/a%2Fb?source=s%201"
+        );
     }
 
     #[test]

@@ -52,11 +52,11 @@ fn tags_are_versions_and_the_store_follows_the_repository() {
 
     // A local path to a repository is a git source, not a disk folder.
     d.add_source(repo.path());
-    let sources = d.cli_json(&["--json", "source", "list"]);
+    let sources = d.cli_json(&["source", "list"]);
     assert_eq!(sources[0]["type"], "git", "{sources}");
     assert_eq!(sources[0]["id"], "dbxt.git", "{sources}");
 
-    let store = d.cli_json(&["--json", "store"]);
+    let store = d.cli_json(&["store"]);
     let a = store_pup(&store, "alpha");
     assert_eq!(
         versions(a),
@@ -70,15 +70,15 @@ fn tags_are_versions_and_the_store_follows_the_repository() {
     assert!(errors.contains("v1.2.0") && errors.contains("alpha"), "the broken tag is reported: {errors}");
 
     // The duplicate resolves to the highest tag that has it.
-    let beta_detail = d.cli_json(&["--json", "store", "show", "beta"]);
+    let beta_detail = d.cli_json(&["store", "show", "beta"]);
     assert_eq!(beta_detail["versions"][0]["tag"], "1.1.0", "{beta_detail}");
-    let alpha_detail = d.cli_json(&["--json", "store", "show", "alpha"]);
+    let alpha_detail = d.cli_json(&["store", "show", "alpha"]);
     let logo = alpha_detail["logo"].as_str().unwrap_or_default();
     assert!(logo.starts_with("data:image/png;base64,"), "logo as a data URL: {alpha_detail}");
     assert_eq!(alpha_detail["versions"][0]["preRelease"], true, "{alpha_detail}");
     assert_eq!(alpha_detail["versions"][1]["manifest"]["meta"]["version"], "1.1.0");
 
-    let found = d.cli_json(&["--json", "store", "search", "GAMM"]);
+    let found = d.cli_json(&["store", "search", "GAMM"]);
     let names: Vec<&str> = found["pups"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["gamma"], "{found}");
 
@@ -99,16 +99,16 @@ fn tags_are_versions_and_the_store_follows_the_repository() {
     // A new tag is not seen until the listing is refreshed.
     repo.set_pups(&[alpha("1.3.0"), beta.clone()]);
     repo.tag("v1.3.0", false);
-    assert_eq!(store_pup(&d.cli_json(&["--json", "store"]), "alpha")["latestVersion"], "1.1.0", "cached");
-    let fresh = d.cli_json(&["--json", "store", "--refresh"]);
+    assert_eq!(store_pup(&d.cli_json(&["store"]), "alpha")["latestVersion"], "1.1.0", "cached");
+    let fresh = d.cli_json(&["store", "--refresh"]);
     assert_eq!(store_pup(&fresh, "alpha")["latestVersion"], "1.3.0", "{fresh}");
-    let outdated = d.cli_json(&["--json", "pup", "outdated"]);
+    let outdated = d.cli_json(&["pup", "outdated"]);
     assert_eq!(outdated["pups"][0]["name"], "alpha", "{outdated}");
     assert_eq!(outdated["pups"][0]["latest"], "1.3.0", "{outdated}");
 
     // gamma's only tag goes: it stays listed as installed, flagged.
     repo.git(&["tag", "-d", "1.1.0"]);
-    let fresh = d.cli_json(&["--json", "store", "--refresh"]);
+    let fresh = d.cli_json(&["store", "--refresh"]);
     let g = store_pup(&fresh, "gamma");
     assert_eq!(g["offered"], false, "{g}");
     assert_eq!(g["installed"].as_array().unwrap().len(), 1, "{g}");

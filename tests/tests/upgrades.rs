@@ -58,7 +58,7 @@ fn upgrade_health_gate_config_hold_and_rollback() {
     let data = storage_file(&d, &id, "data.txt");
     assert_eq!(read(&data), "written by 1.0.0\n");
 
-    let outdated = d.cli_json(&["--json", "pup", "outdated"]);
+    let outdated = d.cli_json(&["pup", "outdated"]);
     assert_eq!(outdated["pups"][0]["latest"], "1.3.0", "{outdated}");
 
     // A good upgrade keeps the id, storage and web UI port.
@@ -81,7 +81,7 @@ fn upgrade_health_gate_config_hold_and_rollback() {
     assert!(!text.contains("clobbered"), "the storage snapshot was put back: {text:?}");
     assert!(text.starts_with("written by 1.0.0\nseen by 1.1.0\n"), "{text:?}");
     assert!(wait_for_page(&Daemon::web_ui_addr(&p)).contains("upg 1.1.0"));
-    let jobs = d.cli_json(&["--json", "jobs"]);
+    let jobs = d.cli_json(&["jobs"]);
     let failed = jobs
         .as_array()
         .unwrap()
@@ -98,7 +98,7 @@ fn upgrade_health_gate_config_hold_and_rollback() {
 
     // Held: not offered, not upgraded.
     d.cli(&["pup", "hold", "upg"]).ok();
-    let outdated = d.cli_json(&["--json", "pup", "outdated"]);
+    let outdated = d.cli_json(&["pup", "outdated"]);
     assert_eq!(outdated["pups"], json!([]), "{outdated}");
     assert_eq!(outdated["held"][0]["name"], "upg", "{outdated}");
     let out = d.cli(&["pup", "upgrade", "upg", "--to", "1.3.0", "--set", "RPC_PASSWORD=s3cret"]);
@@ -202,7 +202,7 @@ fn kill_9_at_every_upgrade_step_leaves_a_version_running() {
         settle(&[now, prev]);
         assert!(fired(step), "the {step} failpoint fired");
     }
-    let jobs = d.cli_json(&["--json", "jobs"]);
+    let jobs = d.cli_json(&["jobs"]);
     let interrupted = jobs.as_array().unwrap().iter().filter(|j| j["status"] == "interrupted").count();
     assert!(interrupted >= STEPS.len(), "each kill left an interrupted job: {interrupted}");
 }

@@ -19,7 +19,12 @@ pub fn completions(ctx: &Ctx, args: CompletionsArgs) -> Result<ExitCode> {
 
 fn completion(shell: Shell) -> Vec<u8> {
     let mut buf = Vec::new();
-    clap_complete::generate(clap_complete::Shell::from(shell), &mut public_command(), BIN, &mut buf);
+    clap_complete::generate(
+        clap_complete::Shell::from(shell),
+        &mut public_command(),
+        BIN,
+        &mut buf,
+    );
     buf
 }
 
@@ -43,9 +48,15 @@ fn public_command() -> clap::Command {
 /// Every generated file, by path relative to the output root.
 pub fn assets() -> Result<BTreeMap<String, Vec<u8>>> {
     let mut files = BTreeMap::new();
-    files.insert("completions/dogebox.bash".to_string(), completion(Shell::Bash));
+    files.insert(
+        "completions/dogebox.bash".to_string(),
+        completion(Shell::Bash),
+    );
     files.insert("completions/_dogebox".to_string(), completion(Shell::Zsh));
-    files.insert("completions/dogebox.fish".to_string(), completion(Shell::Fish));
+    files.insert(
+        "completions/dogebox.fish".to_string(),
+        completion(Shell::Fish),
+    );
     let mut cmd = Cli::command().disable_help_subcommand(true);
     // build() names subcommands `dogebox-pup-install`, which become the page names.
     cmd.build();
@@ -69,14 +80,19 @@ pub fn generate(ctx: &Ctx, dir: &Path) -> Result<ExitCode> {
     let files = assets()?;
     for sub in ["completions", "man"] {
         let folder = dir.join(sub);
-        std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
     }
     let man_dir = dir.join("man");
-    let entries = std::fs::read_dir(&man_dir).with_context(|| format!("cannot read {}", man_dir.display()))?;
+    let entries = std::fs::read_dir(&man_dir)
+        .with_context(|| format!("cannot read {}", man_dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", man_dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(BIN) && name.ends_with(".1") && !files.contains_key(&format!("man/{name}")) {
+        if name.starts_with(BIN)
+            && name.ends_with(".1")
+            && !files.contains_key(&format!("man/{name}"))
+        {
             std::fs::remove_file(entry.path())
                 .with_context(|| format!("cannot remove the stale {}", entry.path().display()))?;
         }
@@ -85,7 +101,11 @@ pub fn generate(ctx: &Ctx, dir: &Path) -> Result<ExitCode> {
         let path = dir.join(rel);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    ctx.out.note(&format!("wrote {} files under {}", files.len(), dir.display()));
+    ctx.out.note(&format!(
+        "wrote {} files under {}",
+        files.len(),
+        dir.display()
+    ));
     Ok(ok())
 }
 
@@ -96,14 +116,40 @@ mod tests {
     #[test]
     fn there_is_a_page_per_visible_subcommand() {
         let files = assets().expect("assets");
-        for page in ["man/dogebox.1", "man/dogebox-pup.1", "man/dogebox-pup-install.1", "man/dogebox-jobs-watch.1"] {
-            assert!(files.contains_key(page), "missing {page}: {:?}", files.keys());
+        for page in [
+            "man/dogebox.1",
+            "man/dogebox-pup.1",
+            "man/dogebox-pup-install.1",
+            "man/dogebox-jobs-watch.1",
+            "man/dogebox-store-search.1",
+            "man/dogebox-store-show.1",
+            "man/dogebox-pup-upgrade.1",
+            "man/dogebox-pup-rollback.1",
+        ] {
+            assert!(
+                files.contains_key(page),
+                "missing {page}: {:?}",
+                files.keys()
+            );
         }
-        assert!(!files.keys().any(|k| k.contains("generate-assets") || k.contains("-help")), "{:?}", files.keys());
-        for shell in ["completions/dogebox.bash", "completions/_dogebox", "completions/dogebox.fish"] {
+        assert!(
+            !files
+                .keys()
+                .any(|k| k.contains("generate-assets") || k.contains("-help")),
+            "{:?}",
+            files.keys()
+        );
+        for shell in [
+            "completions/dogebox.bash",
+            "completions/_dogebox",
+            "completions/dogebox.fish",
+        ] {
             let text = String::from_utf8_lossy(&files[shell]);
             assert!(text.contains("uninstall"), "{shell} misses a command");
-            assert!(!text.contains("generate-assets"), "{shell} offers the hidden command");
+            assert!(
+                !text.contains("generate-assets"),
+                "{shell} offers the hidden command"
+            );
         }
     }
 }

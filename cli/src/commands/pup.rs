@@ -2,20 +2,36 @@
 
 use std::process::ExitCode;
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use dogebox_shared::wire::Action;
 use http_body_util::BodyExt as _;
 
 use super::{Ctx, ok, wait, web_host};
-use crate::cli::{PupAction, PupCommand};
+use crate::cli::{PupAction, PupCommand, UpgradeArgs};
 use crate::client::ClientError;
-use crate::errors::Exit;
+use crate::errors::{CliError, Exit};
 use crate::render;
 
 pub async fn run(ctx: &Ctx, cmd: PupCommand) -> Result<ExitCode> {
     match cmd {
-        PupCommand::Install { name, version, source, detach } => {
-            wait::submit(ctx, Action::Install { name, version, source }, detach.detach).await
+        PupCommand::Install {
+            name,
+            version,
+            source,
+            detach,
+        } => {
+            wait::submit(
+                ctx,
+                Action::Install {
+                    name,
+                    version,
+                    source,
+                },
+                detach.detach,
+            )
+            .await
         }
         PupCommand::List => list(ctx).await,
         PupCommand::Show(p) => show(ctx, &p.pup).await,
@@ -25,7 +41,91 @@ pub async fn run(ctx: &Ctx, cmd: PupCommand) -> Result<ExitCode> {
         PupCommand::Restart(a) => act(ctx, a, |pup| Action::Restart { pup }).await,
         PupCommand::Uninstall(a) => act(ctx, a, |pup| Action::Uninstall { pup }).await,
         PupCommand::Purge(a) => purge(ctx, a).await,
+        PupCommand::Outdated { pre } => outdated(ctx, pre).await,
+        PupCommand::Upgrade(a) => upgrade(ctx, a).await,
+        PupCommand::Rollback(a) => rollback(ctx, a).await,
+        PupCommand::Hold(a) => act(ctx, a, |pup| Action::Hold { pup }).await,
+        PupCommand::Unhold(a) => act(ctx, a, |pup| Action::Unhold { pup }).await,
     }
+}
+
+/// The `--set` pairs as the map the daemon takes; a field given twice is a usage error.
+pub fn set_map(pairs: Vec<(String, String)>) -> Result<BTreeMap<String, String>, CliError> {
+    let mut map = BTreeMap::new();
+    for (field, value) in pairs {
+        if map.contains_key(&field) {
+            return Err(CliError::Usage(format!(
+                "--set {field}=… is given more than once"
+            )));
+        }
+        map.insert(field, value);
+    }
+    Ok(map)
+}
+
+async fn upgrade(ctx: &Ctx, a: UpgradeArgs) -> Result<ExitCode> {
+    let action = Action::Upgrade {
+        pup: a.pup.pup,
+        to: a.to,
+        pre: a.pre,
+        no_snapshot: a.no_snapshot,
+        health_time: a.health_time,
+        set: set_map(a.set)?,
+    };
+    wait::submit(ctx, action, a.detach.detach).await
+}
+
+async fn rollback(ctx: &Ctx, a: PupAction) -> Result<ExitCode> {
+    // Without a terminal only --yes lets it go ahead; nothing is asked of the daemon before.
+    if !ctx.yes && !ctx.out.stdin_tty {
+        ctx.confirm("", "rolling back a pup")?;
+    }
+    let view = ctx.client.pup(&a.pup.pup).await?;
+    let name = render::sanitize(&view.name, false);
+    let Some(previous) = view.previous_version.as_deref() else {
+        ctx.out.note(&format!(
+            "dogebox: {name} ({}) has no earlier version to go back to (one is kept after each upgrade)",
+            render::short_id(&view.id)
+        ));
+        return Ok(Exit::Refused.into());
+    };
+    let question = format!(
+        "Roll back {name} from {} to {}? Its storage goes back to the snapshot taken before the upgrade; changes since are lost.",
+        render::sanitize(&view.version, false),
+        render::sanitize(previous, false)
+    );
+    if !ctx.confirm(&question, "rolling back a pup")? {
+        ctx.out.note("dogebox: nothing was rolled back");
+        return Ok(Exit::JobFailed.into());
+    }
+    // The id, not the reference as typed: the pup confirmed is the pup rolled back.
+    wait::submit(ctx, Action::Rollback { pup: view.id }, a.detach.detach).await
+}
+
+async fn outdated(ctx: &Ctx, pre: bool) -> Result<ExitCode> {
+    let listing = ctx.client.outdated(pre).await?;
+    for e in &listing.errors {
+        ctx.out.note(&format!(
+            "warning: source {} could not be listed: {}",
+            e.source_id,
+            render::sanitize(&e.error, false)
+        ));
+    }
+    if ctx.out.json {
+        ctx.out.json(&listing)?;
+        return Ok(ok());
+    }
+    match (listing.pups.is_empty(), listing.held.is_empty()) {
+        (true, true) => ctx.out.note("every pup is up to date"),
+        (true, false) => ctx.out.note("every pup that is not held is up to date"),
+        (false, _) => ctx
+            .out
+            .print(&render::outdated_table(&listing.pups, ctx.table_width()))?,
+    }
+    if !listing.held.is_empty() {
+        ctx.out.note(&render::held_note(&listing.held));
+    }
+    Ok(ok())
 }
 
 /// The reference goes to the daemon as typed: it resolves ids, prefixes and names.
@@ -60,9 +160,11 @@ async fn list(ctx: &Ctx) -> Result<ExitCode> {
     if ctx.out.json {
         ctx.out.json(&pups)?;
     } else if pups.is_empty() {
-        ctx.out.note("no pups installed; 'dogebox store' lists what the sources offer");
+        ctx.out
+            .note("no pups installed; 'dogebox store' lists what the sources offer");
     } else {
-        ctx.out.print(&render::pup_table(&pups, ctx.table_width()))?;
+        ctx.out
+            .print(&render::pup_table(&pups, ctx.table_width()))?;
     }
     Ok(ok())
 }
@@ -72,7 +174,8 @@ async fn show(ctx: &Ctx, pup: &str) -> Result<ExitCode> {
     if ctx.out.json {
         ctx.out.json(&view)?;
     } else {
-        ctx.out.print(&render::pup_details(&view, &web_host(), render::now_ms()))?;
+        ctx.out
+            .print(&render::pup_details(&view, &web_host(), render::now_ms()))?;
     }
     Ok(ok())
 }
@@ -88,7 +191,9 @@ async fn logs(ctx: &Ctx, pup: &str, lines: u32, follow: bool) -> Result<ExitCode
                 socket: ctx.client.socket().to_path_buf(),
                 reason: e.to_string(),
             })?;
-            let Some(data) = frame.data_ref() else { continue };
+            let Some(data) = frame.data_ref() else {
+                continue;
+            };
             if !escape {
                 ctx.out.print_raw(data)?;
                 continue;
@@ -97,7 +202,8 @@ async fn logs(ctx: &Ctx, pup: &str, lines: u32, follow: bool) -> Result<ExitCode
             if let Some(end) = pending.iter().rposition(|&b| b == b'\n') {
                 let complete: Vec<u8> = pending.drain(..=end).collect();
                 let text = String::from_utf8_lossy(&complete);
-                ctx.out.print_raw(render::sanitize(&text, true).as_bytes())?;
+                ctx.out
+                    .print_raw(render::sanitize(&text, true).as_bytes())?;
             }
         }
         if !pending.is_empty() {
@@ -109,5 +215,21 @@ async fn logs(ctx: &Ctx, pup: &str, lines: u32, follow: bool) -> Result<ExitCode
     tokio::select! {
         result = copy => result.map(|()| ok()),
         _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_pairs_become_a_map_and_a_repeat_is_refused() {
+        let map =
+            set_map(vec![("a".into(), "1".into()), ("b".into(), String::new())]).expect("map");
+        assert_eq!(map.get("a").map(String::as_str), Some("1"));
+        assert_eq!(map.get("b").map(String::as_str), Some(""));
+        let err =
+            set_map(vec![("a".into(), "1".into()), ("a".into(), "2".into())]).expect_err("repeat");
+        assert!(err.to_string().contains("--set a="), "{err}");
     }
 }

@@ -34,25 +34,52 @@ pub async fn submit(ctx: &Ctx, action: Action, detach: bool) -> Result<ExitCode>
 
 /// Follows a job until it ends, then reports it. Ctrl-C stops waiting, not the job.
 pub async fn follow(ctx: &Ctx, id: &str) -> Result<ExitCode> {
-    let mut display = Display::new(ctx);
+    match wait_for(ctx, id, Display::new(ctx)).await? {
+        Some(job) => report(ctx, &job).await,
+        None => Ok(Exit::Interrupted.into()),
+    }
+}
+
+/// Sends the action and waits for its job without step lines or a summary (a bar only on a
+/// terminal, cleared at the end). `None` when the job succeeded; otherwise the job is
+/// reported as [`follow`] would and the exit code comes back.
+pub async fn run_quietly(ctx: &Ctx, action: Action) -> Result<Option<ExitCode>> {
+    let accepted = ctx.client.act(&action).await?;
+    let display = if ctx.out.stderr_tty {
+        Display::new(ctx)
+    } else {
+        Display::Silent
+    };
+    match wait_for(ctx, &accepted.job, display).await? {
+        Some(job) if job.status == JobStatus::Succeeded => Ok(None),
+        Some(job) => report(ctx, &job).await.map(Some),
+        None => Ok(Some(Exit::Interrupted.into())),
+    }
+}
+
+/// Watches a job with `display` until it ends; `None` when Ctrl-C stopped the wait (said so).
+async fn wait_for(ctx: &Ctx, id: &str, mut display: Display) -> Result<Option<JobRecord>> {
     let outcome = tokio::select! {
         job = watch(ctx, id, &mut display) => Some(job),
         _ = tokio::signal::ctrl_c() => None,
     };
     display.clear();
     match outcome {
-        Some(job) => report(ctx, &job?).await,
+        Some(job) => job.map(Some),
         None => {
             ctx.out.note(&format!(
                 "dogebox: stopped waiting; job {id} goes on in the daemon ('dogebox jobs watch {id}' follows it)"
             ));
-            Ok(Exit::Interrupted.into())
+            Ok(None)
         }
     }
 }
 
 fn retryable(err: &ClientError) -> bool {
-    matches!(err, ClientError::Connect { .. } | ClientError::Closed { .. })
+    matches!(
+        err,
+        ClientError::Connect { .. } | ClientError::Closed { .. }
+    )
 }
 
 /// Reads the job's event stream until the job has ended. When the stream breaks (a daemon
@@ -98,9 +125,9 @@ async fn watch(ctx: &Ctx, id: &str, display: &mut Display) -> Result<JobRecord> 
         }
         failures += 1;
         if failures > RECONNECTS {
-            let why = last_error.map(|e| e.to_string()).unwrap_or_else(|| {
-                "the event stream keeps ending before the job does".to_string()
-            });
+            let why = last_error
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "the event stream keeps ending before the job does".to_string());
             return Err(anyhow::Error::new(ClientError::Closed {
                 socket: ctx.client.socket().to_path_buf(),
                 reason: format!("gave up following job {id}: {why}"),
@@ -111,15 +138,23 @@ async fn watch(ctx: &Ctx, id: &str, display: &mut Display) -> Result<JobRecord> 
 }
 
 /// Progress while waiting: a bar on a terminal, step lines otherwise; both on stderr.
+/// `Silent` shows nothing (a quick job whose success needs no words).
 enum Display {
     Bar(ProgressBar),
-    Lines { out: crate::output::Output, step: String },
+    Lines {
+        out: crate::output::Output,
+        step: String,
+    },
+    Silent,
 }
 
 impl Display {
     fn new(ctx: &Ctx) -> Self {
         if !ctx.out.stderr_tty {
-            return Display::Lines { out: ctx.out, step: String::new() };
+            return Display::Lines {
+                out: ctx.out,
+                step: String::new(),
+            };
         }
         let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {wide_msg}")
@@ -133,7 +168,10 @@ impl Display {
     /// Applies one change; returns the job record when the change carried one.
     fn apply(&mut self, change: &Change) -> Result<Option<JobRecord>> {
         let bad = |e: serde_json::Error| {
-            ClientError::Protocol(format!("a '{}' event has an unexpected shape ({e})", change.kind))
+            ClientError::Protocol(format!(
+                "a '{}' event has an unexpected shape ({e})",
+                change.kind
+            ))
         };
         match change.kind.as_str() {
             wire::CHANGE_JOB => {
@@ -181,6 +219,7 @@ impl Display {
                     out.note(&format!("[{progress:>3}%] {text}"));
                 }
             }
+            Display::Silent => {}
         }
     }
 
@@ -199,7 +238,9 @@ pub async fn report(ctx: &Ctx, job: &JobRecord) -> Result<ExitCode> {
     if job.status != JobStatus::Succeeded {
         let error = match (&job.error, job.status) {
             (Some(e), _) if !e.is_empty() => e.clone(),
-            (_, JobStatus::Interrupted) => "the job was interrupted (the daemon stopped while it ran)".into(),
+            (_, JobStatus::Interrupted) => {
+                "the job was interrupted (the daemon stopped while it ran)".into()
+            }
             _ => format!("the job {} {}", job.id, job.status.as_str()),
         };
         ctx.out.note(&format!("error: {}", sanitize(&error, true)));
@@ -213,9 +254,15 @@ pub async fn report(ctx: &Ctx, job: &JobRecord) -> Result<ExitCode> {
 
 /// The one-line result of a successful job.
 async fn summary(ctx: &Ctx, job: &JobRecord) -> String {
-    let pup_ref = job.pup_id.clone().unwrap_or_else(|| crate::render::target(job));
+    let pup_ref = job
+        .pup_id
+        .clone()
+        .unwrap_or_else(|| crate::render::target(job));
     let fallback = || {
-        let name = job.pup_name.clone().unwrap_or_else(|| crate::render::target(job));
+        let name = job
+            .pup_name
+            .clone()
+            .unwrap_or_else(|| crate::render::target(job));
         match &job.pup_id {
             Some(id) => format!("{} (id {}…)", sanitize(&name, false), short_id(id)),
             None => sanitize(&name, false).into_owned(),
@@ -252,11 +299,46 @@ async fn summary(ctx: &Ctx, job: &JobRecord) -> String {
             }
         }
         Action::SourceRemove { source } => format!("removed source {source}"),
-        Action::Upgrade { .. } => format!("upgraded {}", fallback()),
-        Action::Rollback { .. } => format!("rolled back {}", fallback()),
-        Action::Hold { .. } => format!("held {}", fallback()),
-        Action::Unhold { .. } => format!("unheld {}", fallback()),
-        Action::StoreRefresh { .. } => "refreshed the store listing".to_string(),
+        Action::Upgrade { .. }
+        | Action::Rollback { .. }
+        | Action::Hold { .. }
+        | Action::Unhold { .. } => match ctx.client.pup(&pup_ref).await {
+            Ok(pup) => version_line(&job.request, &pup, &web_host()),
+            Err(_) => match job.request {
+                Action::Upgrade { .. } => format!("upgraded {}", fallback()),
+                Action::Rollback { .. } => format!("rolled back {}", fallback()),
+                Action::Hold { .. } => format!("{} is held", fallback()),
+                _ => format!("{} is no longer held", fallback()),
+            },
+        },
+        Action::StoreRefresh { .. } => "listed the sources afresh".to_string(),
+    }
+}
+
+/// The result of an upgrade, rollback, hold or unhold, from the pup as it is afterwards.
+fn version_line(request: &Action, pup: &PupView, host: &str) -> String {
+    let name = sanitize(&pup.name, false);
+    let version = sanitize(&pup.version, false);
+    let id = short_id(&pup.id);
+    let urls = crate::render::web_urls(pup, host);
+    let web = if urls.is_empty() {
+        String::new()
+    } else {
+        format!(" — web UI: {}", urls.join(", "))
+    };
+    match request {
+        Action::Upgrade { .. } => match &pup.previous_version {
+            Some(from) => format!(
+                "upgraded {name} from {} to {version} (id {id}…){web}; 'dogebox pup rollback {id}' goes back",
+                sanitize(from, false)
+            ),
+            None => format!("upgraded {name} to {version} (id {id}…){web}"),
+        },
+        Action::Rollback { .. } => format!("rolled back {name} to {version} (id {id}…){web}"),
+        Action::Hold { .. } => format!("{name} is held at {version}"),
+        _ => format!(
+            "{name} is no longer held (at {version}); 'dogebox pup outdated' shows its upgrades"
+        ),
     }
 }
 
@@ -279,6 +361,30 @@ pub fn pup_line(pup: &PupView, host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_lines_say_what_changed() {
+        let mut pup = crate::render::tests::pup("1a2b3c4d5e6f", "Hello Web");
+        pup.version = "0.2.0".into();
+        pup.previous_version = Some("0.1.0".into());
+        let upgrade = Action::Upgrade {
+            pup: "hello".into(),
+            to: None,
+            pre: false,
+            no_snapshot: false,
+            health_time: None,
+            set: Default::default(),
+        };
+        assert_eq!(
+            version_line(&upgrade, &pup, "127.0.0.1"),
+            "upgraded Hello Web from 0.1.0 to 0.2.0 (id 1a2b3c4d…) — web UI: http://127.0.0.1:10000/; \
+             'dogebox pup rollback 1a2b3c4d' goes back"
+        );
+        let hold = Action::Hold {
+            pup: "hello".into(),
+        };
+        assert_eq!(version_line(&hold, &pup, "h"), "Hello Web is held at 0.2.0");
+    }
 
     #[test]
     fn pup_line_names_the_web_ui() {

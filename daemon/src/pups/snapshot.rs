@@ -68,15 +68,13 @@ pub fn check_space(data_dir: &Path, needed: u64) -> Result<(), SnapshotError> {
     Ok(())
 }
 
-/// Copy `storage` into the snapshot folder. A half-made copy from before is
-/// removed first; a whole one is kept (the storage has not run since).
+/// Copy `storage` into the snapshot folder. Anything already there (a leftover of
+/// an attempt a crash cut short) is removed first: only a copy of the storage as it
+/// is now can be trusted.
 pub async fn take(storage: &Path, snapshot_dir: &Path) -> Result<(), SnapshotError> {
     let whole = taken(snapshot_dir);
-    if whole.is_dir() {
-        return Ok(());
-    }
     let partial = snapshot_dir.join("storage.partial");
-    remove_if_exists(&partial).await?;
+    remove_if_exists(snapshot_dir).await?;
     tokio::fs::create_dir_all(snapshot_dir).await.map_err(io(format!("creating {}", snapshot_dir.display())))?;
     let cp = crate::runtime::systemd::nix::trusted_program(Path::new("cp"))
         .ok_or_else(|| SnapshotError::Io { what: "finding cp".into(), source: std::io::ErrorKind::NotFound.into() })?;
