@@ -154,6 +154,9 @@ pub enum PupCommand {
         /// Source to install from (needed when several sources offer the name).
         #[arg(long, value_name = "ID")]
         source: Option<String>,
+        /// Without --version: the latest version even if it is a pre-release.
+        #[arg(long)]
+        pre: bool,
         #[command(flatten)]
         detach: Detach,
     },

@@ -1072,6 +1072,7 @@ pub(crate) mod tests {
                 name: "hello-web".into(),
                 version: None,
                 source: None,
+                pre: false,
             },
             status: JobStatus::Running,
             progress: 40,

@@ -277,8 +277,8 @@ impl Daemon {
     /// be refused is refused here, with a clear error, before a job exists.
     pub fn submit(self: &Arc<Self>, action: Action) -> Result<JobRecord, ApiError> {
         match &action {
-            Action::Install { name, version, source } => {
-                let plan = self.plan_install(name, version.as_deref(), source.as_deref())?;
+            Action::Install { name, version, source, pre } => {
+                let plan = self.plan_install(name, version.as_deref(), source.as_deref(), *pre)?;
                 let key = lock_key(&plan.source.id, &plan.offer.name);
                 let pup = plan.existing.as_ref().map(|p| (p.id.clone(), p.name.clone()));
                 let this = self.clone();
@@ -622,7 +622,7 @@ impl Daemon {
         Ok((source_view, matching.iter().map(|(_, p)| p).collect()))
     }
 
-    fn plan_install(&self, name: &str, version: Option<&str>, source: Option<&str>) -> Result<InstallPlan, ApiError> {
+    fn plan_install(&self, name: &str, version: Option<&str>, source: Option<&str>, pre: bool) -> Result<InstallPlan, ApiError> {
         let (offers, listing_errors) = self.offers()?;
         let (source_view, mut candidates) = self.offers_named(&offers, &listing_errors, name, source)?;
         candidates.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
@@ -636,7 +636,13 @@ impl Daemon {
                     ))
                 })?
             }
-            None => latest(&candidates).unwrap_or(candidates[0]),
+            None if pre => candidates[0],
+            None => latest(&candidates).ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "{name} is offered only as pre-releases ({}); install one with --pre or --version",
+                    candidates.iter().map(|p| p.version.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })?,
         };
         let plan = InstallPlan { source: source_view.clone(), offer: chosen.clone(), existing: None };
         self.refresh_plan(plan).map_err(ApiError::from)

@@ -38,6 +38,9 @@ pub enum Action {
         version: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source: Option<String>,
+        /// Let "latest" be a pre-release.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pre: bool,
     },
     Start { pup: String },
     Stop { pup: String },
@@ -499,7 +502,7 @@ mod tests {
         assert_eq!(back, a);
         let install: Action =
             serde_json::from_str(r#"{"action":"install","name":"core"}"#).unwrap();
-        assert_eq!(install, Action::Install { name: "core".into(), version: None, source: None });
+        assert_eq!(install, Action::Install { name: "core".into(), version: None, source: None, pre: false });
     }
 
     #[test]

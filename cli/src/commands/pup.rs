@@ -20,6 +20,7 @@ pub async fn run(ctx: &Ctx, cmd: PupCommand) -> Result<ExitCode> {
             name,
             version,
             source,
+            pre,
             detach,
         } => {
             wait::submit(
@@ -28,6 +29,7 @@ pub async fn run(ctx: &Ctx, cmd: PupCommand) -> Result<ExitCode> {
                     name,
                     version,
                     source,
+                    pre,
                 },
                 detach.detach,
             )

@@ -190,6 +190,14 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_that_cannot_fit_is_refused_before_anything_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(check_space(tmp.path(), 1024).is_ok());
+        let err = check_space(tmp.path(), u64::MAX / 2).unwrap_err().to_string();
+        assert!(err.contains("--no-snapshot") && err.contains("free"), "{err}");
+    }
+
+    #[test]
     fn sizes_read_well() {
         assert_eq!(human_bytes(0), "0 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
