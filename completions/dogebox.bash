@@ -1070,7 +1070,7 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup__subcmd__install)
-            opts="-y -h --version --source --detach --socket --json --yes --help"
+            opts="-y -h --version --source --pre --detach --socket --json --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -102,6 +102,7 @@ complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and not __fish_seen
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -l version -d 'Version to install (default: the latest stable one)' -r
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -l source -d 'Source to install from (needed when several sources offer the name)' -r
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -l socket -d 'Path of the daemon\'s Unix socket' -r -F
+complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -l pre -d 'Without --version: the latest version even if it is a pre-release'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -l detach -d 'Print the job id and return instead of waiting for the job to end'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -l json -d 'Print JSON on stdout instead of tables and messages'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from install" -s y -l yes -d 'Answer yes to confirmations (needed for purge, rollback and source remove without a terminal)'
