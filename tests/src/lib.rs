@@ -19,6 +19,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod corpus;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
@@ -502,16 +504,20 @@ fn tempdir(prefix: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Machine-wide, not per user manager: two test runs side by side (each with its own
+/// manager) share the cgroup tree and the host's network.
+fn slot_dir() -> PathBuf {
+    std::env::var_os("DOGEBOX_TEST_SLOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/run/dbxt-slots"))
+}
+
 /// A slot 1..=254, unique among the daemons of every test process on the machine: a
 /// lock file `/run/dbxt-slots/<n>` holding the owner's pid
 /// (reclaimed when that process is gone). The slot gives the unit names `dbxt-<n>` and
 /// the pup network `10.69.<n>.0/24`.
 fn claim_slot() -> u32 {
-    // Machine-wide, not per user manager: two test runs side by side (each with its
-    // own manager) share the cgroup tree and the host's network.
-    let dir = std::env::var_os("DOGEBOX_TEST_SLOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/run/dbxt-slots"));
+    let dir = slot_dir();
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     static LOCAL: Mutex<()> = Mutex::new(());
     let _guard = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -671,7 +677,9 @@ impl Daemon {
         );
         let service_unit = format!(
             "[Unit]\nDescription=dogeboxd test daemon (slot {n})\n\
-             Requires={sock}\nAfter={sock}\n\n\
+             Requires={sock}\nAfter={sock}\n\
+             # Crash tests kill the daemon many times in a row.\n\
+             StartLimitIntervalSec=0\n\n\
              [Service]\nType=notify\nKillMode=mixed\nExecStart={exec}\n\
              # The user manager's environment.d sets NIX_REMOTE=daemon, but no nix-daemon\n\
              # runs here: let nix pick the local store.\n\
@@ -969,13 +977,7 @@ impl Drop for Daemon {
             let _ = systemctl(&["reset-failed", &pattern]);
         }
         self.remove_units();
-        if let Some(base) = std::env::var_os("XDG_RUNTIME_DIR") {
-            let _ = fs::remove_file(
-                PathBuf::from(base)
-                    .join("dbxt-slots")
-                    .join(self.n.to_string()),
-            );
-        }
+        let _ = fs::remove_file(slot_dir().join(self.n.to_string()));
         if std::env::var_os("DOGEBOX_TEST_KEEP").is_some()
             && let Some(dir) = self.dir.take()
         {

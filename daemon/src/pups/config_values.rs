@@ -135,6 +135,15 @@ pub fn migrate(
     Ok(out)
 }
 
+/// Whether a required field has no value (dogeboxd's NeedsConf, without its
+/// "shown on install but never saved" half: config is not edited here yet).
+pub fn needs_conf(manifest: &Manifest, config: &BTreeMap<String, String>) -> bool {
+    manifest
+        .config_fields()
+        .filter(|f| f.required())
+        .any(|f| config.get(f.name()).is_none_or(|v| v.trim().is_empty()))
+}
+
 /// One `KEY=value` line per key, keys sorted, with dogeboxd's quoting: a value with
 /// a space, tab, newline, quote, backslash, `$` or backtick is double-quoted with
 /// `\` and `"` escaped.
@@ -223,6 +232,14 @@ mod tests {
         assert!(matches!(migrate(&old, &m, &bad, true), Err(ConfigError::Unknown(..))));
         let ctl = [("RPC_PASSWORD".to_string(), "a\u{0}b".to_string())].into();
         assert!(matches!(migrate(&old, &m, &ctl, true), Err(ConfigError::Value { .. })));
+    }
+
+    #[test]
+    fn a_required_field_without_a_value_needs_config() {
+        let m = manifest(json!([{"name": "HOST", "label": "host", "type": "text", "required": true}]));
+        assert!(needs_conf(&m, &BTreeMap::new()));
+        assert!(needs_conf(&m, &[("HOST".to_string(), "  ".to_string())].into()));
+        assert!(!needs_conf(&m, &[("HOST".to_string(), "node.local".to_string())].into()));
     }
 
     #[test]

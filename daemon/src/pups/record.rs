@@ -162,7 +162,7 @@ impl PupRecord {
             broken_message: self.broken_message.clone(),
             status,
             enabled: self.enabled,
-            needs_conf: false,
+            needs_conf: crate::pups::config_values::needs_conf(&self.manifest, &self.config),
             needs_deps: false,
             ip: self.ip.to_string(),
             web_uis: self.web_uis.clone(),
