@@ -421,6 +421,12 @@ impl Daemon {
                 Ok(self.jobs.submit(action.clone(), "sources".to_string(), None, move |ctx| async move {
                     this.check_source_removable(&id).map_err(|e| e.message)?;
                     this.store.delete_source(&id).map_err(|e| e.to_string())?;
+                    // Its cached listing went with the row; its git cache goes too.
+                    if let Err(e) = std::fs::remove_dir_all(this.cfg.git_cache_dir(&id))
+                        && e.kind() != std::io::ErrorKind::NotFound
+                    {
+                        tracing::warn!(source = %id, error = %e, "removing the git cache");
+                    }
                     ctx.step("done", 100, &format!("source {id} removed"));
                     Ok::<_, String>(Some(json!({ "sourceId": id })))
                 })?)

@@ -226,7 +226,10 @@ fn install_and_check(
         .into_iter()
         .flatten()
         .flat_map(|sec| sec["fields"].as_array().into_iter().flatten())
-        .any(|f| f["required"] == true && f["default"].is_null());
+        .any(|f| {
+            f["required"] == true
+                && (f["default"].is_null() || f["default"].as_str().is_some_and(|d| d.trim().is_empty()))
+        });
     if p["needsConf"] != needs_conf {
         wrong.push(format!("needsConf is {}, expected {needs_conf}", p["needsConf"]));
     }

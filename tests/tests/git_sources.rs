@@ -126,3 +126,39 @@ fn tags_are_versions_and_the_store_follows_the_repository() {
     assert!(state["refreshError"].as_str().is_some_and(|e| !e.is_empty()), "{state}");
     assert!(out.stderr.contains("refresh failed"), "a warning: {}", out.stderr);
 }
+
+/// With `--source-max-age`, a listing older than that is read again by `store`
+/// itself; removing the source removes its cached repository. A stopped pup that is
+/// upgraded is proven running and then stopped again.
+#[test]
+fn old_listings_are_refreshed_and_removed_sources_leave_nothing() {
+    let d = Daemon::start_with(DaemonOptions {
+        extra_args: vec!["--source-max-age".into(), "1".into()],
+        ..Default::default()
+    });
+    let repo = GitRepo::new("dbxt.git-age");
+    let pup = |v: &str| TestPup::http("aging", 8080).version(v);
+    repo.set_pups(&[pup("1.0.0")]);
+    repo.tag("v1.0.0", false);
+    d.add_source(repo.path());
+    d.install("aging").ok();
+    d.cli(&["pup", "stop", "aging"]).ok();
+
+    repo.set_pups(&[pup("1.1.0")]);
+    repo.tag("v1.1.0", false);
+    std::thread::sleep(secs(2));
+    let store = d.cli_json(&["store"]);
+    assert_eq!(store_pup(&store, "aging")["latestVersion"], "1.1.0", "listed again: {store}");
+
+    d.cli(&["pup", "upgrade", "aging", "--health-time", "1"]).ok();
+    let p = d.expect_pup("aging");
+    assert_eq!((p["version"].as_str(), p["status"].as_str()), (Some("1.1.0"), Some("stopped")), "{p}");
+
+    let id = p["id"].as_str().unwrap().to_string();
+    d.cli(&["pup", "uninstall", &id]).ok();
+    d.cli(&["--yes", "pup", "purge", &id]).ok();
+    d.cli(&["--yes", "source", "remove", "dbxt.git-age"]).ok();
+    let cache = d.data_dir.join("git");
+    let left: Vec<_> = std::fs::read_dir(&cache).into_iter().flatten().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "git cache left behind: {left:?}");
+}

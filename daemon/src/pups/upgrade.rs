@@ -151,6 +151,10 @@ impl Pups {
             )));
         }
         self.failpoint("health");
+        if !rec.enabled {
+            // It was stopped before the upgrade: proven, and stopped again.
+            self.runtime.stop(&self.spec(&rec)).await?;
+        }
 
         // Proven.
         self.set_phase(&mut rec, UpgradePhase::Finishing)?;
@@ -215,7 +219,8 @@ impl Pups {
     }
 
     /// Start the switched record's services and hold them to the health gate: they
-    /// must reach running and then stay active for `hold`.
+    /// must reach running and then stay active for `hold`. A pup that was stopped is
+    /// started for the gate too (an upgrade is only kept once it has been seen to run).
     async fn start_on_probation(&self, ctx: &JobCtx, rec: &PupRecord, hold: Duration) -> Result<(), String> {
         self.write_config(rec).map_err(|e| format!("writing the config file: {e}"))?;
         let spec = self.spec(rec);

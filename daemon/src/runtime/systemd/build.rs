@@ -271,19 +271,22 @@ impl BuildUnit<'_> {
             .start_transient(&self.unit, self.props(left)?, Vec::new())
             .await?;
 
+        // Right after StartTransientUnit the unit is still inactive with its start job
+        // queued (for longer on a loaded machine). With RemainAfterExit a build that
+        // ran ends `active/exited` or `failed`; `inactive` only counts once the unit
+        // has been seen to start, and never while a job is pending.
+        let mut started = false;
         let ended = loop {
             log.forward(sink).await;
-            // Right after StartTransientUnit the unit can still be inactive with its
-            // start job queued: only a unit with no job left has really finished.
             match systemd.state(&self.unit).await? {
                 None => break Ended::Finished,
-                Some(s)
-                    if (s.active == "failed" || s.active == "inactive" || s.sub == "exited")
-                        && !systemd.has_job(&self.unit).await? =>
-                {
-                    break Ended::Finished;
+                Some(s) if s.active == "failed" || s.sub == "exited" => break Ended::Finished,
+                Some(s) if s.active == "inactive" => {
+                    if started && !systemd.has_job(&self.unit).await? {
+                        break Ended::Finished;
+                    }
                 }
-                Some(_) => {}
+                Some(_) => started = true,
             }
             tokio::select! {
                 _ = sleep(POLL) => {}

@@ -242,10 +242,10 @@ impl Systemd {
         let Some((bus, path)) = self.get_unit(unit).await? else {
             return Ok(false);
         };
-        match Self::unit_proxy(&bus, path).await?.job().await {
-            Ok((id, _)) => Ok(id != 0),
-            Err(_) => Ok(false),
-        }
+        // An unreadable Job property is an error, not "no job": taking a queued
+        // unit for a finished one reads a result it never had.
+        let (id, _) = Self::unit_proxy(&bus, path).await?.job().await?;
+        Ok(id != 0)
     }
 
     /// Names of loaded units matching a glob, in any state.
