@@ -10,12 +10,11 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{nix_string, sha256_file, shell_quote, test_root};
+use crate::{nix_string, sha256_file, shell_quote, tempdir};
 
 /// The corpus the daemon tests use: `$DOGEBOX_CORPUS` when set, else the copy kept in
 /// this repository (`shared/tests/corpus`), which a clean clone always has.
@@ -498,15 +497,6 @@ pub fn stand_in_sources(corpus: &Path) -> Vec<CorpusSource> {
         .collect()
 }
 
-/// Like the harness's own: a temp dir under [`test_root`], readable by everyone.
-fn tempdir(prefix: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(test_root())
-        .unwrap_or_else(|e| panic!("creating a temp dir: {e}"));
-    let _ = fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755));
-    dir
-}
 
 /// `&`, `<`, `>`, `"` and `'` as HTML entities.
 pub fn html_escape(s: &str) -> String {

@@ -494,7 +494,7 @@ pub fn test_root() -> PathBuf {
     root
 }
 
-fn tempdir(prefix: &str) -> tempfile::TempDir {
+pub(crate) fn tempdir(prefix: &str) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix(prefix)
         .tempdir_in(test_root())
