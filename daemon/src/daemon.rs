@@ -603,7 +603,7 @@ impl Daemon {
             // A pup whose manifest is invalid is not offered; say so rather than hide it.
             let unreadable = match listing_errors.len() {
                 0 => String::new(),
-                n => format!(" ({n} problem(s) listing your sources; 'dogebox store' shows them)"),
+                n => format!(" ({n} pup folder(s) or tag(s) in your sources could not be read; 'dogebox store' shows why)"),
             };
             return Err(ApiError::not_found(format!(
                 "no source offers a pup named {:?}{}{unreadable}",
