@@ -40,6 +40,8 @@ pub mod reason {
     pub const STATE_UPDATE_FAILED: &str = "state_update_failed";
     /// Ours: the daemon died during the install (dogeboxd says download_failed).
     pub const INSTALL_INTERRUPTED: &str = "install_interrupted";
+    /// Ours: an interrupted upgrade could not be finished or rolled back at start-up.
+    pub const UPGRADE_RECOVERY_FAILED: &str = "upgrade_recovery_failed";
     /// Ours: an uninstall stopped the install.
     pub const INSTALL_CANCELLED: &str = "install_cancelled";
 }
@@ -606,7 +608,19 @@ impl Pups {
     pub async fn recover(&self) -> Result<(), PupError> {
         for mut rec in self.store.pups()? {
             match rec.installation {
-                Installation::Upgrading if rec.upgrade.is_some() => self.recover_upgrade(&mut rec).await?,
+                Installation::Upgrading | Installation::Broken if rec.upgrade.is_some() => {
+                    // One pup that cannot be brought back must not keep the daemon
+                    // (and every other pup) down: it is left broken, saying why.
+                    if let Err(e) = self.recover_upgrade(&mut rec).await {
+                        tracing::error!(pup = %rec.id, error = %e, "recovering an interrupted upgrade failed");
+                        rec.installation = Installation::Broken;
+                        rec.broken_reason = Some(reason::UPGRADE_RECOVERY_FAILED.to_string());
+                        rec.broken_message = Some(format!(
+                            "the daemon stopped during an upgrade and going back failed: {e}; the next start tries again, or uninstall it (storage is kept)"
+                        ));
+                        self.save(&rec)?;
+                    }
+                }
                 Installation::Installing | Installation::Upgrading => {
                     tracing::warn!(pup = %rec.id, "install was interrupted; cleaning up");
                     self.clean_failed_install(&rec).await;
