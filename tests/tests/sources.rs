@@ -35,6 +35,15 @@ fn duplicates_and_escaping_index_folders_are_refused() {
     d.add_source(src.path());
     let again = d.cli(&["source", "add", &src.path().display().to_string()]).code_is(5);
     assert!(again.stderr.contains("already"), "{}", again.stderr);
+    // Another folder, another id, the same name.
+    let twin = Source::new("dbxt.twin");
+    fs::write(
+        twin.path().join("dogebox.json"),
+        json!({"id": "dbxt.twin", "name": "test source dbxt.dup", "pups": []}).to_string(),
+    )
+    .unwrap();
+    let named = d.cli(&["source", "add", &twin.path().display().to_string()]).code_is(5);
+    assert!(named.stderr.contains("named") && named.stderr.contains("dbxt.dup"), "{}", named.stderr);
 
     // An index whose folder is a link to a pup outside the source.
     let outside = Source::with("dbxt.outside", &[TestPup::http("elsewhere", 8080)]);
