@@ -162,3 +162,21 @@ fn old_listings_are_refreshed_and_removed_sources_leave_nothing() {
     let left: Vec<_> = std::fs::read_dir(&cache).into_iter().flatten().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "git cache left behind: {left:?}");
 }
+
+/// Without `dogebox.json` the repository's root is the pup; the source's id comes
+/// from the repository's name.
+#[test]
+fn a_repository_whose_root_is_the_pup() {
+    let d = Daemon::start();
+    let repo = GitRepo::new("unused");
+    write_pup_folder(repo.path(), &TestPup::http("rooted", 8080).version("0.1.0"));
+    repo.tag("v0.1.0", false);
+    d.add_source(repo.path());
+    let sources = d.cli_json(&["source", "list"]);
+    let folder = repo.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(sources[0]["id"], folder.as_str(), "{sources}");
+    assert_eq!(sources[0]["name"], "rooted", "{sources}");
+    d.install("rooted").ok();
+    let p = d.wait_status("rooted", "running");
+    assert!(wait_for_page(&Daemon::web_ui_addr(&p)).contains("rooted 0.1.0"));
+}
