@@ -87,7 +87,9 @@ impl Daemon {
     pub async fn reconcile(self: &Arc<Self>) {
         let Ok(views) = self.pups.views().await else { return };
         for view in views.iter().filter(|v| v.installation == Installation::Ready && v.enabled) {
-            if view.status == dogebox_shared::wire::RunStatus::Stopped {
+            // Stopping too: a daemon killed while stopping the old version of an
+            // upgrade comes back to units that are still on their way down.
+            if matches!(view.status, dogebox_shared::wire::RunStatus::Stopped | dogebox_shared::wire::RunStatus::Stopping) {
                 tracing::info!(pup = %view.id, "enabled pup is not running; starting it");
                 if let Err(e) = self.submit(Action::Start { pup: view.id.clone() }) {
                     tracing::warn!(pup = %view.id, error = %e.message, "cannot start enabled pup");

@@ -269,8 +269,7 @@ impl std::error::Error for ParseError {}
 const SERVICE_NAME_RULE: &str =
     "use 1 to 64 characters from A-Z a-z 0-9 _ . -, starting with a letter or digit";
 const ENV_NAME_RULE: &str = "use [A-Za-z_][A-Za-z0-9_]*";
-const EXEC_RULE: &str =
-    "must be an absolute path inside the build output: start with /, name a file, no .. component";
+const EXEC_RULE: &str = "must be an absolute path inside the build output: start with /, name a file, no .. component, no $ or % (systemd would expand them)";
 
 /// A manifest that parsed but is not acceptable. The first group are dogeboxd's checks with its
 /// exact messages; the rest are checks dogeboxd lacked.
@@ -348,6 +347,12 @@ pub enum ValidationError {
     EnvKeyReserved { service: String, key: String },
     #[error("manifest meta.name {name:?} {NAME_RULE}")]
     NameInvalid { name: String },
+    #[error(
+        "config field name {field:?} is not a valid environment variable name (config values reach the pup as environment variables): {ENV_NAME_RULE}"
+    )]
+    ConfigFieldNameInvalid { field: String },
+    #[error("config field {field} is reserved: DBX_* variables are set by the daemon")]
+    ConfigFieldNameReserved { field: String },
     #[error("manifest container.services is empty: a pup needs at least one service to run")]
     NoServices,
 }
@@ -506,6 +511,15 @@ impl Manifest {
                 value: sha.to_owned(),
             });
         }
+        for field in self.config_fields() {
+            let f = field.name();
+            if !is_env_name(f) {
+                return Err(E::ConfigFieldNameInvalid { field: f.chars().take(100).collect() });
+            }
+            if f.starts_with("DBX_") {
+                return Err(E::ConfigFieldNameReserved { field: f.to_owned() });
+            }
+        }
         let mut names = HashSet::new();
         for service in self.services() {
             let name = service.name();
@@ -574,7 +588,7 @@ pub fn is_service_name(name: &str) -> bool {
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: a name systemd and shells accept as an environment variable.
-/// Config field names also become env vars (config.env); the daemon should check them with this.
+/// Config field names become env vars too (config.env), and are checked with it.
 pub fn is_env_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     match bytes.split_first() {
@@ -588,6 +602,8 @@ pub fn is_env_name(name: &str) -> bool {
 
 fn is_exec_path(exec: &str) -> bool {
     exec.starts_with('/')
+        && !exec.contains(['$', '%'])
+        && !exec.chars().any(char::is_control)
         && !exec.trim_matches('/').is_empty()
         && !exec.split('/').any(|part| part == "..")
 }
@@ -1527,20 +1543,38 @@ mod tests {
                 }),
             ),
             (
-                "service svc exec \"bin/run.sh\" must be an absolute path inside the build output: start with /, name a file, no .. component",
+                "service svc exec \"bin/run.sh\" must be an absolute path inside the build output: start with /, name a file, no .. component, no $ or % (systemd would expand them)",
                 Box::new(|v| {
                     v["container"]["services"][0]["command"]["exec"] = json!("bin/run.sh")
                 }),
             ),
             (
-                "service svc exec \"/bin/../../etc/x\" must be an absolute path inside the build output: start with /, name a file, no .. component",
+                "service svc exec \"/bin/../../etc/x\" must be an absolute path inside the build output: start with /, name a file, no .. component, no $ or % (systemd would expand them)",
                 Box::new(|v| {
                     v["container"]["services"][0]["command"]["exec"] = json!("/bin/../../etc/x")
                 }),
             ),
             (
-                "service svc exec \"/\" must be an absolute path inside the build output: start with /, name a file, no .. component",
+                "service svc exec \"/\" must be an absolute path inside the build output: start with /, name a file, no .. component, no $ or % (systemd would expand them)",
                 Box::new(|v| v["container"]["services"][0]["command"]["exec"] = json!("/")),
+            ),
+            (
+                "service svc exec \"/bin/$HOME\" must be an absolute path inside the build output: start with /, name a file, no .. component, no $ or % (systemd would expand them)",
+                Box::new(|v| v["container"]["services"][0]["command"]["exec"] = json!("/bin/$HOME")),
+            ),
+            (
+                "config field name \"NL\\nINJECTED\" is not a valid environment variable name (config values reach the pup as environment variables): use [A-Za-z_][A-Za-z0-9_]*",
+                Box::new(|v| {
+                    v["config"] = json!({"sections": [{"name": "s", "label": "S", "fields": [
+                        {"name": "NL\nINJECTED", "label": "x", "type": "text"}]}]})
+                }),
+            ),
+            (
+                "config field DBX_PUP_ID is reserved: DBX_* variables are set by the daemon",
+                Box::new(|v| {
+                    v["config"] = json!({"sections": [{"name": "s", "label": "S", "fields": [
+                        {"name": "DBX_PUP_ID", "label": "x", "type": "text"}]}]})
+                }),
             ),
             (
                 "service svc exec contains a NUL character",

@@ -119,3 +119,33 @@ fn kill_9_while_waiting_for_the_services_is_recovered() {
     assert_eq!(p["installation"], "ready", "{p}");
     assert_eq!(p["status"], "running", "{p}");
 }
+
+/// After the service manager reloads its units (`systemctl daemon-reload`, which a
+/// NixOS rebuild also does), a pup's units still load, and a service that crashes is
+/// restarted by systemd (systemd 252 could not read back an `ExecStartEx=` it wrote).
+#[test]
+fn units_survive_a_daemon_reload_and_crashes_are_restarted() {
+    let d = Daemon::start();
+    let src = Source::with("dbxt.reload", &[TestPup::http("reloaded", 8080)]);
+    d.add_source(src.path());
+    d.install("reloaded").ok();
+    let p = d.wait_status("reloaded", "running");
+    let unit = p["services"][0]["unit"].as_str().unwrap().to_string();
+    let prop = |name: &str| {
+        systemctl(&["show", "-p", name, "--value", &unit])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    };
+    systemctl(&["daemon-reload"]).ok();
+    assert_eq!(prop("LoadState"), "loaded", "the unit loads after a reload");
+    let pid = prop("MainPID");
+    sh("kill", &["-SEGV", &pid]).ok();
+    wait_until(secs(30), "systemd to restart the crashed service", || {
+        prop("NRestarts").parse::<u32>().unwrap_or(0) >= 1 && prop("ActiveState") == "active"
+    });
+    assert_ne!(prop("MainPID"), pid, "a new process");
+    let page = wait_for_page(&Daemon::web_ui_addr(&d.wait_status("reloaded", "running")));
+    assert!(page.contains("reloaded"), "{page}");
+}

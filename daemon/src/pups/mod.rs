@@ -485,7 +485,13 @@ impl Pups {
         ctx.step("network", 20, &format!("preparing the pup network at {}", rec.ip));
         self.runtime.create_network(&spec).await?;
         ctx.step("start", 50, "starting services");
-        self.runtime.start(&spec).await?;
+        if let Err(e) = self.runtime.start(&spec).await {
+            // Half started (a web UI port taken, say) is not started: undo it.
+            let _ = self.runtime.stop(&spec).await;
+            rec.enabled = false;
+            self.publish(&rec).await?;
+            return Err(e.into());
+        }
         ctx.step("verify-running", 80, "waiting for every service to run");
         if let Err(message) = self.wait_running(&spec).await {
             // Do not leave a crash loop behind a failed start.

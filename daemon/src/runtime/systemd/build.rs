@@ -190,15 +190,12 @@ impl BuildUnit<'_> {
             // RemainAfterExit: the unit (and its Result) stays until we remove it.
             prop("Type", "exec")?,
             prop("RemainAfterExit", true)?,
-            // ExecStartEx for `no-env-expand`: systemd would otherwise expand `$x` and
-            // `${x}` in the argv (the wrapper's Nix interpolation, or a `$` in a path).
+            // Plain ExecStart: systemd 252 writes ExecStartEx= into the transient file
+            // and cannot read it back after a daemon-reload. systemd expands `$x` in
+            // ExecStart's argv, so no argument may hold a `$` (the wrapper has none).
             prop(
-                "ExecStartEx",
-                vec![(
-                    cmd.program.clone(),
-                    cmd.argv.clone(),
-                    vec!["no-env-expand".to_owned()],
-                )],
+                "ExecStart",
+                vec![(cmd.program.clone(), super::plain_argv(cmd.argv.clone())?, false)],
             )?,
             prop("Environment", cmd.env.clone())?,
             prop("UnsetEnvironment", cmd.unset_env.clone())?,

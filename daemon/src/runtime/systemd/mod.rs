@@ -200,12 +200,10 @@ impl SystemdRuntime {
                 format!("Dogebox pup {} service {}", spec.id, svc.name),
             )?,
             prop("Type", "exec")?,
-            // ExecStartEx with `no-env-expand`: the path comes from a manifest, and a `$`
-            // in it must stay a `$`, not become a systemd variable.
-            prop(
-                "ExecStartEx",
-                vec![(exec.clone(), vec![exec], vec!["no-env-expand".to_owned()])],
-            )?,
+            // Plain ExecStart (systemd 252 cannot reload an ExecStartEx= it wrote); the
+            // path comes from a manifest, and a `$` or `%` in it is refused rather than
+            // left for systemd to expand.
+            prop("ExecStart", vec![(exec.clone(), plain_argv(vec![exec])?, false)])?,
             prop("User", spec.user.as_str())?,
             // Other users' processes (other pups) are not even visible in /proc.
             prop("ProtectProc", "invisible")?,
@@ -578,6 +576,24 @@ fn port_is_free(port: u16) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An argv systemd runs as given: `$` (environment expansion at start) and `%`
+/// (specifiers, when a transient unit's file is read again after a daemon-reload)
+/// would change it, and control characters (but newline and tab, which systemd
+/// quotes) have no place in it.
+pub(crate) fn plain_argv(argv: Vec<String>) -> Result<Vec<String>, RuntimeError> {
+    let control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if let Some(bad) = argv.iter().find(|a| a.contains(['$', '%']) || a.chars().any(control)) {
+        return Err(RuntimeError::Io {
+            context: format!("command argument {bad:?}"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "'$', '%' and control characters are not allowed in a command systemd runs",
+            ),
+        });
+    }
+    Ok(argv)
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -599,6 +615,14 @@ mod tests {
             unit: "u".into(),
             active_state: active.into(),
             sub_state: sub.into(),
+        }
+    }
+
+    #[test]
+    fn argv_systemd_would_expand_is_refused() {
+        assert!(plain_argv(vec!["/nix/store/x/bin/run.sh".into(), "a\nb".into()]).is_ok());
+        for bad in ["/bin/$HOME", "/bin/${x}", "/bin/%h", "a\u{1b}[31m"] {
+            assert!(plain_argv(vec![bad.into()]).is_err(), "{bad:?}");
         }
     }
 

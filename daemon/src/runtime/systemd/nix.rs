@@ -17,7 +17,7 @@ let
 in
 if builtins.hasAttr service pup
 then builtins.getAttr service pup
-else throw "the pup's nix file has no attribute for service '${service}'"
+else throw ("the pup's nix file has no attribute for service '" + service + "'")
 "#;
 
 pub(crate) struct NixBuilder {

@@ -281,8 +281,10 @@ impl Systemd {
         aux: Vec<(String, Vec<Prop>)>,
     ) -> Result<(), RuntimeError> {
         tracing::info!(unit, "starting transient unit");
+        let attempts = std::sync::atomic::AtomicUsize::new(0);
         let r = self
             .call(|bus| {
+                attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 // OwnedVariant is not Clone; a retry needs its own copy.
                 let args = clone_props(&props).and_then(|p| Ok((p, clone_aux(&aux)?)));
                 async move {
@@ -296,7 +298,11 @@ impl Systemd {
         match r {
             Ok(_) => Ok(()),
             // Only after a retry: the first attempt got through before the bus broke.
-            Err(e) if is_error(&e, UNIT_EXISTS) => Ok(()),
+            Err(e) if is_error(&e, UNIT_EXISTS) && attempts.into_inner() > 1 => Ok(()),
+            Err(e) if is_error(&e, UNIT_EXISTS) => Err(RuntimeError::Systemd(format!(
+                "starting {unit}: systemd says a unit of that name exists although none is loaded \
+                 (a leftover transient unit file of an earlier service manager?): {e}"
+            ))),
             Err(e) => Err(RuntimeError::Systemd(format!("starting {unit}: {e}"))),
         }
     }
