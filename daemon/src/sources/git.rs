@@ -184,28 +184,29 @@ pub fn classify(location: &str) -> Result<Option<GitLocation>, GitError> {
             "it is unencrypted, so anyone on the network could change the pups; use https:// or ssh://",
         );
     }
+    // git's transport names are lowercase: `HTTPS://` would be "not allowed".
     if let Some(rest) = strip_prefix_ci(location, "https://") {
-        return match check_authority(rest, true) {
-            Ok(()) => git(location),
+        return match check_authority(rest) {
+            Ok(()) => git(&format!("https://{rest}")),
             Err(why) => refuse(&why),
         };
     }
     if let Some(rest) = strip_prefix_ci(location, "ssh://") {
-        return match check_authority(rest, false) {
-            Ok(()) => git(location),
+        return match check_authority(rest) {
+            Ok(()) => git(&format!("ssh://{rest}")),
             Err(why) => refuse(&why),
         };
     }
     if let Some(rest) = strip_prefix_ci(location, "file://") {
         return if rest.starts_with('/') && rest.len() > 1 {
-            git(location)
+            git(&format!("file://{rest}"))
         } else {
             refuse("a file:// URL must name an absolute path, as in file:///srv/pups")
         };
     }
     if let Some(rest) = location.strip_prefix("git@") {
         return match rest.split_once(':') {
-            Some((host, path)) if is_host(host) && !path.is_empty() => git(location),
+            Some((host, path)) if is_host(host) && !path.is_empty() && !path.starts_with('-') => git(location),
             _ => refuse("git@ must be followed by host:path, as in git@github.com:owner/repo.git"),
         };
     }
@@ -244,13 +245,16 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// The `[user@]host[:port]` part of a URL: a host that cannot be read as an ssh option, and no
 /// password (the location is stored and shown; credentials belong in a helper or ssh key).
-fn check_authority(rest: &str, https: bool) -> Result<(), String> {
+fn check_authority(rest: &str) -> Result<(), String> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let (userinfo, hostport) = match authority.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    if https && userinfo.is_some_and(|u| u.contains(':')) {
+    if userinfo.is_some_and(|u| u.starts_with('-')) {
+        return Err("its user name starts with '-', which ssh would read as an option".to_owned());
+    }
+    if userinfo.is_some_and(|u| u.contains(':')) {
         return Err(
             "it contains a password, which would be stored and shown; use a git credential helper instead"
                 .to_owned(),
@@ -1254,35 +1258,46 @@ pub async fn clone_tag(
             tracing::warn!(dest = %dest.display(), error = %e, "cannot remove a failed clone");
         }
     };
+    // init + fetch of the tag's own ref + checkout, rather than `clone --branch`:
+    // that prefers a branch of the same name, and the tag is what was listed.
     let what = format!("git clone of tag {tag} from {url}");
-    let cloned = run_git(
-        &what,
-        &[
-            os("-c"),
-            os("advice.detachedHead=false"),
-            os("clone"),
+    let git_dir = git_dir_arg(&dest.join(".git"));
+    let mut work_tree = OsString::from("--work-tree=");
+    work_tree.push(&dest);
+    let refspec = format!("+refs/tags/{tag}:refs/tags/{tag}");
+    let tag_ref = format!("refs/tags/{tag}");
+    let steps: [Vec<&OsStr>; 3] = [
+        vec![os("init"), os("--quiet"), os("--"), dest.as_os_str()],
+        vec![
+            git_dir.as_os_str(),
+            os("fetch"),
             os("--quiet"),
             os("--depth"),
             os("1"),
-            os("--branch"),
-            os(tag),
-            os("--single-branch"),
             os("--no-tags"),
             os("--no-recurse-submodules"),
             os("--"),
             os(url),
-            dest.as_os_str(),
+            os(&refspec),
         ],
-        timeout,
-        STDOUT_LIMIT,
-    )
-    .await;
-    if let Err(e) = cloned {
-        // We checked it did not exist, so whatever is there is git's leftover.
-        remove(&dest);
-        return Err(e);
+        vec![
+            git_dir.as_os_str(),
+            work_tree.as_os_str(),
+            os("-c"),
+            os("advice.detachedHead=false"),
+            os("checkout"),
+            os("--quiet"),
+            os("--detach"),
+            os(&tag_ref),
+        ],
+    ];
+    for args in &steps {
+        if let Err(e) = run_git(&what, args, timeout, STDOUT_LIMIT).await {
+            // We checked it did not exist, so whatever is there is git's leftover.
+            remove(&dest);
+            return Err(e);
+        }
     }
-    let git_dir = git_dir_arg(&dest.join(".git"));
     let what = format!("git rev-parse HEAD in {}", dest.display());
     let head = run_git(
         &what,
@@ -1539,11 +1554,13 @@ mod tests {
             "git@github.com:owner/repo.git",
             "file:///srv/pups.git",
         ] {
+            // The scheme is lowered: git's transport names are case-sensitive.
+            let want = url.replacen("HTTPS://", "https://", 1);
             assert_eq!(
                 classify(url).unwrap(),
                 Some(GitLocation {
-                    url: url.to_owned(),
-                    shown: url.to_owned()
+                    url: want.clone(),
+                    shown: want
                 }),
                 "{url}"
             );
@@ -1563,6 +1580,9 @@ mod tests {
             ("git@-oProxyCommand=x:r", "git@ must be followed"),
             ("git@host", "git@ must be followed"),
             ("https://user:secret@example.com/r", "password"),
+            ("ssh://user:secret@example.com/r", "password"),
+            ("ssh://-oProxyCommand=x@host/x", "user name starts with '-'"),
+            ("git@host:-oProxyCommand=x", "git@ must be followed"),
             ("ftp://example.com/r", "scheme"),
             ("file://relative", "absolute path"),
         ] {
@@ -1911,7 +1931,7 @@ mod tests {
 
         let msg = err_text(clone_tag(&url, "v7.7.7", &s.root_pup, &dest2, T).await);
         assert!(
-            msg.starts_with("git clone of tag v7.7.7 from ") && msg.contains("v7.7.7 not found"),
+            msg.starts_with("git clone of tag v7.7.7 from ") && msg.contains("refs/tags/v7.7.7"),
             "{msg}"
         );
         assert!(!dest2.exists());
@@ -1919,6 +1939,12 @@ mod tests {
             clone_tag(&url, "-b", &s.root_pup, &dest2, T).await,
             Err(GitError::BadTag(_))
         ));
+
+        // A branch named like the tag, at another commit: the tag is what is cloned.
+        s.f.git(&["branch", "v1.1.0", &s.two_pups]);
+        let dest3 = s.f.home.path().join("work/pup3");
+        clone_tag(&url, "v1.1.0", &s.root_pup, &dest3, T).await.unwrap();
+        assert!(dest3.join("manifest.json").is_file());
     }
 
     /// A git:// server that accepts the connection and never answers: git waits forever.
