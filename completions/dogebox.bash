@@ -1302,7 +1302,7 @@ _dogebox() {
             return 0
             ;;
         dogebox__subcmd__pup__subcmd__upgrade)
-            opts="-y -h --to --pre --no-snapshot --health-time --set --detach --socket --json --yes --help"
+            opts="-y -h --to --pre --no-snapshot --health-time --downgrade --set --detach --socket --json --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -152,11 +152,12 @@ complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_sub
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from outdated" -s y -l yes -d 'Answer yes to confirmations (needed for purge, rollback and source remove without a terminal)'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from outdated" -s h -l help -d 'Print help'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l to -d 'Version to upgrade to (default: the newest one its source offers)' -r
-complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l health-time -d 'Seconds the new version must keep running to count as healthy (default: the daemon\'s)' -r
+complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l health-time -d 'Seconds the new version must keep running to count as healthy (default: the daemon\'s, 30). 0 leaves only the check that every service starts and stays up for a moment' -r
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l set -d 'A config value for a field the new version adds or requires; repeat for several' -r
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l socket -d 'Path of the daemon\'s Unix socket' -r -F
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l pre -d 'Without --to, upgrade to a pre-release when it is the newest version'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l no-snapshot -d 'Do not snapshot the storage first (a rollback then keeps the storage as it is)'
+complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l downgrade -d 'Allow --to to name a version older than the installed one (\'pup rollback\' goes back to the kept version and its storage instead)'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l detach -d 'Print the job id and return instead of waiting for the job to end'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -l json -d 'Print JSON on stdout instead of tables and messages'
 complete -c dogebox -n "__fish_dogebox_using_subcommand pup; and __fish_seen_subcommand_from upgrade" -s y -l yes -d 'Answer yes to confirmations (needed for purge, rollback and source remove without a terminal)'

@@ -155,7 +155,7 @@ pub enum PupCommand {
         #[arg(long, value_name = "ID")]
         source: Option<String>,
         /// Without --version: the latest version even if it is a pre-release.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "version")]
         pre: bool,
         #[command(flatten)]
         detach: Detach,
@@ -229,9 +229,15 @@ pub struct UpgradeArgs {
     /// Do not snapshot the storage first (a rollback then keeps the storage as it is).
     #[arg(long)]
     pub no_snapshot: bool,
-    /// Seconds the new version must keep running to count as healthy (default: the daemon's).
+    /// Seconds the new version must keep running to count as healthy (default: the
+    /// daemon's, 30). 0 leaves only the check that every service starts and stays up
+    /// for a moment.
     #[arg(long, value_name = "SECS")]
     pub health_time: Option<u64>,
+    /// Allow --to to name a version older than the installed one ('pup rollback' goes
+    /// back to the kept version and its storage instead).
+    #[arg(long, requires = "to")]
+    pub downgrade: bool,
     /// A config value for a field the new version adds or requires; repeat for several.
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,

@@ -728,7 +728,7 @@ async fn upgrade_posts_set_values_and_a_bad_set_is_a_usage_error() {
     );
     assert_eq!(
         serde_json::from_str::<Value>(&requests[0].1).expect("json"),
-        json!({"action": "upgrade", "pup": "hello-web", "to": "0.2.0", "no_snapshot": true, "health_time": 5,
+        json!({"action": "upgrade", "pup": "hello-web", "to": "0.2.0", "noSnapshot": true, "healthTime": 5,
                "set": {"rpcUser": "doge", "url": "http://x/?a=b"}})
     );
 }

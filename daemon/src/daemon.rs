@@ -328,11 +328,19 @@ impl Daemon {
                     result.map(Some)
                 })?)
             }
-            Action::Upgrade { pup, to, pre, no_snapshot, health_time, set } => {
+            Action::Upgrade { pup, to, pre, no_snapshot, health_time, set, downgrade } => {
                 let records = self.records()?;
                 let rec = resolve_ref(&records, pup).map_err(PupError::from)?;
                 require_upgradable(rec, "upgrade")?;
-                let plan = self.plan_upgrade(rec, to.as_deref(), *pre, !*no_snapshot, *health_time, set)?;
+                let ask = UpgradeAsk {
+                    to: to.as_deref(),
+                    pre: *pre,
+                    downgrade: *downgrade,
+                    snapshot: !*no_snapshot,
+                    health_time: *health_time,
+                    set,
+                };
+                let plan = self.plan_upgrade(rec, ask)?;
                 // A new required field with no value is refused before a job exists.
                 config_values::migrate(&rec.config, &plan.offer.manifest, set, true).map_err(|e| {
                     ApiError::bad_request(format!("cannot upgrade {} to {}: {e}", rec.name, plan.offer.version))
@@ -442,7 +450,9 @@ impl Daemon {
             return Err(ApiError::conflict(format!("the source at {} is already added as {}", s.location, s.id)));
         }
         let this = self.clone();
-        Ok(self.jobs.submit(action, "sources".to_string(), None, move |ctx| async move {
+        // Its own key: a remote that hangs must not hold up every other source job.
+        let key = format!("source-add:{}", loc.shown);
+        Ok(self.jobs.submit(action, key, None, move |ctx| async move {
             ctx.step("inspect", 20, &format!("reading the tags of {}", loc.shown));
             let view = catalog::inspect(&this.cfg, &loc).await?;
             this.check_new_source(&view).map_err(|e| e.message)?;
@@ -464,15 +474,8 @@ impl Daemon {
     }
 
     /// The version an upgrade goes to.
-    fn plan_upgrade(
-        &self,
-        rec: &PupRecord,
-        to: Option<&str>,
-        pre: bool,
-        snapshot: bool,
-        health_time: Option<u64>,
-        set: &BTreeMap<String, String>,
-    ) -> Result<UpgradePlan, ApiError> {
+    fn plan_upgrade(&self, rec: &PupRecord, ask: UpgradeAsk<'_>) -> Result<UpgradePlan, ApiError> {
+        let UpgradeAsk { to, pre, downgrade, snapshot, health_time, set } = ask;
         let (offers, _) = self.offers()?;
         let mut versions: Vec<&Offer> =
             offers.iter().filter(|(s, p)| s.id == rec.source.id && p.name == rec.name).collect();
@@ -493,6 +496,12 @@ impl Daemon {
                 })?;
                 if found.1.semver.cmp_precedence(&current).is_eq() {
                     return Err(ApiError::conflict(format!("{} is already at {}", rec.name, rec.version)));
+                }
+                if found.1.semver.cmp_precedence(&current).is_lt() && !downgrade {
+                    return Err(ApiError::conflict(format!(
+                        "{v} is older than the installed {}; pass --downgrade to go to it anyway, or 'dogebox pup rollback' to return to the kept version with its storage",
+                        rec.version
+                    )));
                 }
                 found
             }
@@ -674,6 +683,16 @@ impl Daemon {
         }
         Ok(plan)
     }
+}
+
+/// What an upgrade action asks for.
+struct UpgradeAsk<'a> {
+    to: Option<&'a str>,
+    pre: bool,
+    downgrade: bool,
+    snapshot: bool,
+    health_time: Option<u64>,
+    set: &'a BTreeMap<String, String>,
 }
 
 /// The newest version that is not a pre-release.

@@ -28,7 +28,7 @@ pub const PROTOCOL: u32 = 1;
 
 /// Every change of state the CLI or a script can ask for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
+#[serde(tag = "action", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum Action {
     /// Install a pup by name from the store. Without `version`, the latest
     /// stable version; without `source`, the only source that offers the name.
@@ -70,6 +70,9 @@ pub enum Action {
         /// Config values for fields the new version adds or requires.
         #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         set: std::collections::BTreeMap<String, String>,
+        /// Allow `to` to be older than the installed version.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        downgrade: bool,
     },
     /// Go back to the version the last upgrade replaced (and its storage snapshot).
     Rollback { pup: String },

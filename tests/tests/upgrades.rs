@@ -69,6 +69,8 @@ fn upgrade_health_gate_config_hold_and_rollback() {
     assert_eq!(p["previousVersion"], "1.0.0", "{p}");
     assert!(wait_for_page(&Daemon::web_ui_addr(&p)).contains("upg 1.1.0"));
     assert_eq!(read(&data), "written by 1.0.0\nseen by 1.1.0\n");
+    let down = d.cli(&["pup", "upgrade", "upg", "--to", "1.0.0"]).code_is(5);
+    assert!(down.stderr.contains("--downgrade"), "a downgrade is asked for explicitly: {}", down.stderr);
 
     // A version that does not stay up is rolled back: state, build and storage.
     let out = d.cli(&["pup", "upgrade", "upg", "--to", "1.2.0", "--health-time", "10"]);
@@ -79,6 +81,13 @@ fn upgrade_health_gate_config_hold_and_rollback() {
     assert_eq!(p["installation"], "ready", "{p}");
     let text = read(&data);
     assert!(!text.contains("clobbered"), "the storage snapshot was put back: {text:?}");
+    // Only the kept generation's snapshot (taken before 1.1.0) is left.
+    let snaps: Vec<String> = fs::read_dir(d.data_dir.join("snapshots").join(&id))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(snaps, ["0"], "the used snapshot's folder is gone");
     assert!(text.starts_with("written by 1.0.0\nseen by 1.1.0\n"), "{text:?}");
     assert!(wait_for_page(&Daemon::web_ui_addr(&p)).contains("upg 1.1.0"));
     // Without a snapshot the rollback keeps the storage as the new version left it,

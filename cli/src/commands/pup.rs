@@ -73,6 +73,7 @@ async fn upgrade(ctx: &Ctx, a: UpgradeArgs) -> Result<ExitCode> {
         no_snapshot: a.no_snapshot,
         health_time: a.health_time,
         set: set_map(a.set)?,
+        downgrade: a.downgrade,
     };
     wait::submit(ctx, action, a.detach.detach).await
 }
@@ -108,7 +109,7 @@ async fn outdated(ctx: &Ctx, pre: bool) -> Result<ExitCode> {
     let listing = ctx.client.outdated(pre).await?;
     for e in &listing.errors {
         ctx.out.note(&format!(
-            "warning: source {} could not be listed: {}",
+            "warning: source {}: {}",
             e.source_id,
             render::sanitize(&e.error, false)
         ));

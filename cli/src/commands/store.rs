@@ -30,7 +30,7 @@ async fn listing(ctx: &Ctx, refresh: bool) -> Result<Result<StoreListing, ExitCo
     // A source that failed to list does not hide the others; say which one and why.
     for e in &listing.errors {
         ctx.out.note(&format!(
-            "warning: source {} could not be listed: {}",
+            "warning: source {}: {}",
             e.source_id,
             render::sanitize(&e.error, false)
         ));

@@ -374,6 +374,7 @@ mod tests {
             no_snapshot: false,
             health_time: None,
             set: Default::default(),
+            downgrade: false,
         };
         assert_eq!(
             version_line(&upgrade, &pup, "127.0.0.1"),

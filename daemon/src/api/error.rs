@@ -49,6 +49,9 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Duplicate(m) = e {
+            return ApiError::conflict(m);
+        }
         tracing::error!(error = %e, "store error");
         ApiError::internal(e.to_string())
     }

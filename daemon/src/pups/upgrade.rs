@@ -318,6 +318,11 @@ impl Pups {
             false
         };
         self.failpoint("restored");
+        if up.snapshot
+            && let Err(e) = snapshot::discard(&self.cfg.snapshot_dir(&rec.id, up.from.number)).await
+        {
+            tracing::warn!(pup = %rec.id, error = %e, "removing the used snapshot's folder");
+        }
         let mut left = rec.clone();
         left.apply(&up.to);
         rec.apply(&up.from);

@@ -112,7 +112,12 @@ async fn list(cfg: &Config, source: &SourceView) -> Result<GitListing, String> {
         let contents = match git::read_tag(&cache, tag, timeout(cfg)).await {
             Ok(c) => c,
             Err(e) => {
-                listing.errors.push(format!("tag {} skipped: {e}", tag.name));
+                // Content errors already name the tag ("tag v1.2.0: folder x: …").
+                listing.errors.push(if e.is_content_error() {
+                    format!("skipped {e}")
+                } else {
+                    format!("skipped tag {}: {e}", tag.name)
+                });
                 continue;
             }
         };
@@ -121,7 +126,7 @@ async fn list(cfg: &Config, source: &SourceView) -> Result<GitListing, String> {
             match parse_version(p.manifest.version_str()) {
                 Ok(v) => offered.push((v, p)),
                 Err(e) => {
-                    listing.errors.push(format!("tag {} skipped: folder {}: {e}", tag.name, p.sub_path));
+                    listing.errors.push(format!("skipped tag {}: folder {}: {e}", tag.name, p.sub_path));
                     offered.clear();
                     break;
                 }

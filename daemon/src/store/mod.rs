@@ -18,6 +18,8 @@ use crate::pups::record::PupRecord;
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Duplicate(String),
     #[error("database migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored record {what} is corrupt: {source}")]
@@ -82,11 +84,18 @@ impl Store {
     // ----- sources -----
 
     pub fn insert_source(&self, s: &SourceView) -> Result<(), StoreError> {
-        self.conn().execute(
+        let r = self.conn().execute(
             "INSERT INTO sources (id, location, record) VALUES (?1, ?2, ?3)",
             params![s.id, s.location, encode("source", s)?],
-        )?;
-        Ok(())
+        );
+        match r {
+            Ok(_) => Ok(()),
+            // Two adds checked at once and one got in first.
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Err(StoreError::Duplicate(format!("a source with id {} or location {} already exists", s.id, s.location)))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn delete_source(&self, id: &str) -> Result<bool, StoreError> {
