@@ -74,10 +74,12 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {
-    /// Add a source: a folder with a dogebox.json index, or a single pup folder.
+    /// Add a source: a git repository (https://, ssh://, git@host:path, file:// or the
+    /// path of a local repository), whose SemVer tags are its versions; or a folder with
+    /// a dogebox.json index, or a single pup folder.
     #[command(after_help = EXIT_CODES)]
     Add {
-        /// Path (or URL) of the source.
+        /// URL or path of the source.
         location: String,
     },
     /// List the sources.

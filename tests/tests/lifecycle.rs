@@ -173,4 +173,8 @@ fn doge_ticker_runs_in_the_background_and_writes_to_its_storage() {
     let environ = String::from_utf8_lossy(&environ);
     assert!(environ.contains("DBX_PUP_ID="), "read the pup's environment (pid {pid:?}): {environ}");
     assert!(!environ.contains(&format!("{key}=")), "{key} leaked into the pup: {environ}");
+    // Nor what the user manager itself passes on (its bus, its folders, its pid).
+    for key in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "MANAGERPID"] {
+        assert!(!environ.contains(&format!("{key}=")), "{key} leaked into the pup: {environ}");
+    }
 }

@@ -230,6 +230,9 @@ impl SystemdRuntime {
                 )],
             )?,
             prop("Environment", env)?,
+            // What a service manager passes on of its own (a user manager's bus and
+            // folders, its pid, Debian's Nix settings): the pup has no use for them.
+            prop("UnsetEnvironment", MANAGER_ENV.iter().map(|s| s.to_string()).collect::<Vec<_>>())?,
             // `true` = ignore a missing file (`EnvironmentFile=-…`): config comes later.
             prop("EnvironmentFiles", vec![(config_env, true)])?,
             prop("WorkingDirectory", path_str(&workdir)?)?,
@@ -575,6 +578,20 @@ fn port_is_free(port: u16) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Variables a service manager puts in every unit's environment that a pup must not
+/// see: the manager's bus and runtime folders, its pid, and Debian's Nix settings.
+const MANAGER_ENV: [&str; 9] = [
+    "DBUS_SESSION_BUS_ADDRESS",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_DIRS",
+    "MANAGERPID",
+    "NIX_REMOTE",
+    "NIX_PATH",
+    "NIX_PROFILES",
+    "QT_ACCESSIBILITY",
+];
 
 /// An argv systemd runs as given: `$` (environment expansion at start) and `%`
 /// (specifiers, when a transient unit's file is read again after a daemon-reload)
