@@ -180,3 +180,20 @@ fn a_repository_whose_root_is_the_pup() {
     let p = d.wait_status("rooted", "running");
     assert!(wait_for_page(&Daemon::web_ui_addr(&p)).contains("rooted 0.1.0"));
 }
+
+/// A broken newest tag does not stop the source being added: the highest tag that
+/// can be read names it, and the broken one is reported.
+#[test]
+fn a_broken_newest_tag_is_skipped_when_adding() {
+    let d = Daemon::start();
+    let repo = GitRepo::new("dbxt.git-broken-top");
+    repo.set_pups(&[TestPup::http("steady", 8080).version("1.0.0")]);
+    repo.tag("v1.0.0", false);
+    repo.write("steady/manifest.json", "{\"manifestVersion\": 2}");
+    repo.tag("v1.1.0", false);
+    d.add_source(repo.path());
+    let store = d.cli_json(&["store"]);
+    assert_eq!(versions(store_pup(&store, "steady")), ["1.0.0"], "{store}");
+    assert!(store["errors"].to_string().contains("tag v1.1.0"), "{store}");
+    assert_eq!(d.cli_json(&["source", "list"])[0]["id"], "dbxt.git-broken-top");
+}

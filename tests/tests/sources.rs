@@ -45,6 +45,16 @@ fn duplicates_and_escaping_index_folders_are_refused() {
     let named = d.cli(&["source", "add", &twin.path().display().to_string()]).code_is(5);
     assert!(named.stderr.contains("named") && named.stderr.contains("dbxt.dup"), "{}", named.stderr);
 
+    // Two folders with the same name + version: one version, the second reported.
+    let mut twice = Source::new("dbxt.twice");
+    twice.add_in("first", &TestPup::http("same", 8080));
+    twice.add_in("second", &TestPup::http("same", 8080));
+    d.add_source(twice.path());
+    let store = d.cli_json(&["store"]);
+    let same = store["pups"].as_array().unwrap().iter().find(|p| p["name"] == "same").unwrap();
+    assert_eq!(same["versions"], json!(["1.0.0"]), "{store}");
+    assert!(store["errors"].to_string().contains("already offered"), "{store}");
+
     // An index whose folder is a link to a pup outside the source.
     let outside = Source::with("dbxt.outside", &[TestPup::http("elsewhere", 8080)]);
     let sneaky = Source::new("dbxt.sneaky");

@@ -50,6 +50,9 @@ fn version_tags(tags: Vec<RemoteTag>) -> Vec<(semver::Version, RemoteTag)> {
     out
 }
 
+/// How many tags, from the highest, `source add` tries before giving up.
+const INSPECT_TAGS: usize = 5;
+
 fn timeout(cfg: &Config) -> Duration {
     Duration::from_secs(cfg.git_timeout)
 }
@@ -59,18 +62,37 @@ fn timeout(cfg: &Config) -> Duration {
 /// must be a pup, and the id comes from the repository's name).
 pub async fn inspect(cfg: &Config, loc: &GitLocation) -> Result<SourceView, String> {
     let tags = version_tags(git::remote_tags(&loc.url, timeout(cfg)).await.map_err(|e| e.to_string())?);
-    let Some((_, highest)) = tags.first() else {
+    if tags.is_empty() {
         return Err(format!("{} has no SemVer tags (such as v1.2.3 or 1.2.3), so it offers no versions", loc.shown));
-    };
+    }
     let scratch = tempfile::Builder::new()
         .prefix("inspect-")
         .tempdir_in(cfg.tmp_dir())
         .map_err(|e| format!("creating a scratch folder: {e}"))?;
     let cache = scratch.path().join("cache.git");
-    git::fetch_tags(&cache, &loc.url, std::slice::from_ref(highest), timeout(cfg)).await.map_err(|e| e.to_string())?;
-    let contents = git::read_tag(&cache, highest, timeout(cfg))
-        .await
-        .map_err(|e| format!("the highest tag {} cannot be used: {e}", highest.name))?;
+    // The highest tag that can be read names the source (a broken newest tag is
+    // skipped in listings, so it must not stop the source being added).
+    let mut problems = Vec::new();
+    let mut found = None;
+    for (_, tag) in tags.iter().take(INSPECT_TAGS) {
+        git::fetch_tags(&cache, &loc.url, std::slice::from_ref(tag), timeout(cfg)).await.map_err(|e| e.to_string())?;
+        match git::read_tag(&cache, tag, timeout(cfg)).await {
+            Ok(c) => {
+                found = Some(c);
+                break;
+            }
+            Err(e) if e.is_content_error() => problems.push(e.to_string()),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let Some(contents) = found else {
+        return Err(format!(
+            "none of the {} highest tags of {} can be used: {}",
+            problems.len(),
+            loc.shown,
+            problems.join("; ")
+        ));
+    };
     let (id, name, description) = match &contents.index {
         Some(index) => {
             if !is_source_id(index.id()) {

@@ -216,7 +216,17 @@ pub fn list(source: &SourceView) -> Result<Listing, SourceError> {
     let mut listing = Listing::default();
     for folder in rel.iter().map(|p| dir.join(p)) {
         match disk_pup_folder_inside(&real_root, &folder).and_then(|f| read_pup(&f)) {
-            Ok(p) => listing.pups.push(p),
+            // One name + version is one pup version: the first folder listed wins.
+            Ok(p) => match listing.pups.iter().find(|o| o.name == p.name && o.semver == p.semver) {
+                Some(first) => listing.errors.push(format!(
+                    "{}: {} {} is already offered by {}; skipped",
+                    folder.display(),
+                    p.name,
+                    p.version,
+                    first.location()
+                )),
+                None => listing.pups.push(p),
+            },
             Err(e) => listing.errors.push(e.to_string()),
         }
     }
