@@ -105,6 +105,8 @@ fn tags_are_versions_and_the_store_follows_the_repository() {
     let outdated = d.cli_json(&["pup", "outdated"]);
     assert_eq!(outdated["pups"][0]["name"], "alpha", "{outdated}");
     assert_eq!(outdated["pups"][0]["latest"], "1.3.0", "{outdated}");
+    let with_pre = d.cli_json(&["pup", "outdated", "--pre"]);
+    assert_eq!(with_pre["pups"][0]["latest"], "2.0.0-rc.1", "pre-releases only when asked: {with_pre}");
 
     // gamma's only tag goes: it stays listed as installed, flagged.
     repo.git(&["tag", "-d", "1.1.0"]);
