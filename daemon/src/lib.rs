@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod jobs;
 pub mod listen;
+pub mod offers;
 pub mod pups;
 pub mod runtime;
 pub mod sources;
