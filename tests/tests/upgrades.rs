@@ -235,3 +235,36 @@ fn kill_9_at_every_upgrade_step_leaves_a_version_running() {
         .count();
     assert!(interrupted >= 9, "each kill in an upgrade left it interrupted: {interrupted} of 9");
 }
+
+/// A daemon killed while the upgrade waits for a slow old version to stop (it
+/// ignores SIGTERM, so systemd takes its stop timeout): after the restart the pup
+/// comes back running, although its units were still on their way down.
+#[test]
+fn kill_9_while_the_old_version_is_stopping() {
+    let d = Daemon::start();
+    let mut src = Source::new("dbxt.slow-stop");
+    let stubborn = |v: &str| TestPup::http("stubborn", 8080).version(v).pre_start("trap '' TERM");
+    src.add_in("v1", &stubborn("1.0.0"));
+    src.add_in("v2", &stubborn("2.0.0"));
+    d.add_source(src.path());
+    d.cli(&["pup", "install", "stubborn", "--version", "1.0.0"]).ok();
+    d.wait_status("stubborn", "running");
+
+    let job = job_id_of(&d.cli(&["--json", "pup", "upgrade", "stubborn", "--health-time", "1", "--detach"]).ok());
+    wait_for(secs(60), "the upgrade to be stopping the old version", || {
+        let j = d.cli_json(&["jobs", "show", &job]);
+        assert!(j["status"] == "running" || j["status"] == "queued", "ended early: {j}");
+        (j["step"] == "stop").then_some(())
+    });
+    std::thread::sleep(secs(1));
+    d.kill_daemon();
+
+    // The next call starts the daemon again; the pup must come back by itself.
+    let p = wait_for(secs(90), "the pup to run again", || {
+        let out = d.cli(&["--json", "pup", "show", "stubborn"]);
+        let p: Value = if out.success() { out.json() } else { return None };
+        (p["installation"] == "ready" && p["status"] == "running").then_some(p)
+    });
+    assert_eq!(p["version"], "1.0.0", "the upgrade had not switched: {p}");
+    assert_eq!(d.cli_json(&["jobs", "show", &job])["status"], "interrupted");
+}
