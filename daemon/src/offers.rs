@@ -122,10 +122,31 @@ impl Daemon {
     /// One pup of the store with every version in full.
     pub fn store_detail(&self, name: &str, source: Option<&str>) -> Result<StoreDetail, ApiError> {
         let (offers, errors) = self.offers()?;
-        let (source_view, mut versions) = self.offers_named(&offers, &errors, name, source)?;
+        let records = self.store.pups()?;
+        let (source_view, mut versions) = match self.offers_named(&offers, &errors, name, source) {
+            Ok(found) => found,
+            Err(e) => {
+                // An installed pup its source dropped: say so rather than "no such pup".
+                let lower = name.to_lowercase();
+                let installed = records.iter().find(|r| {
+                    r.name.to_lowercase() == lower
+                        && r.installation != Installation::Uninstalled
+                        && source.is_none_or(|s| s == r.source.id)
+                });
+                return Err(match installed {
+                    Some(r) => ApiError::not_found(format!(
+                        "{} {} is installed (id {}) but is not offered by its source {} any more",
+                        r.name,
+                        r.version,
+                        &r.id[..8.min(r.id.len())],
+                        r.source.id
+                    )),
+                    None => e,
+                });
+            }
+        };
         versions.sort_by(|a, b| b.semver.cmp_precedence(&a.semver));
         let latest = latest(&versions).unwrap_or(versions[0]);
-        let records = self.store.pups()?;
         Ok(StoreDetail {
             source_id: source_view.id.clone(),
             source_name: source_view.name.clone(),

@@ -116,6 +116,8 @@ fn tags_are_versions_and_the_store_follows_the_repository() {
     assert_eq!(g["installed"].as_array().unwrap().len(), 1, "{g}");
     let text = d.cli(&["store"]).ok().text();
     assert!(text.contains("not offered"), "the table says so: {text}");
+    let shown = d.cli(&["store", "show", "gamma"]).code_is(3);
+    assert!(shown.stderr.contains("is installed") && shown.stderr.contains("not offered"), "{}", shown.stderr);
 
     // The repository disappears: the refresh fails, the last listing stays, and why.
     let moved = repo.path().with_extension("moved");
