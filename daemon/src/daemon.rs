@@ -292,7 +292,7 @@ impl Daemon {
             this.check_new_source(&view).map_err(|e| e.message)?;
             this.store.insert_source(&view).map_err(|e| e.to_string())?;
             ctx.step("list", 50, &format!("listing every tag of {}", view.id));
-            let listing = catalog::refresh(&this.cfg, &this.store, &view).await;
+            let listing = catalog::refresh(&this.cfg, &this.store, &view, None).await;
             let msg = match &listing.refresh_error {
                 Some(e) => format!("source {} added, but listing it failed: {e}", view.id),
                 None => format!(

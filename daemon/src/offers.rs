@@ -57,7 +57,8 @@ impl Daemon {
             }
             let mut listing = catalog::cached(&self.store, &source.id);
             if force || listing.is_stale(max_age) {
-                listing = catalog::refresh(&self.cfg, &self.store, &source).await;
+                let only_if_stale = (!force).then_some(max_age);
+                listing = catalog::refresh(&self.cfg, &self.store, &source, only_if_stale).await;
             }
             states.push(SourceListingState {
                 source_id: source.id.clone(),

@@ -87,3 +87,28 @@ fn pups_run_as_separate_users_and_cannot_see_each_other() {
     d.cli(&["--yes", "pup", "purge", "user-a"]).ok();
     assert!(!sh("id", &["-u", &uids[0].2]).success(), "purge removed {}", uids[0].2);
 }
+
+/// Storage kept from a pup that ran as the shared user (before pups had their own)
+/// is given to the pup's own user when it is installed again, files inside included.
+#[test]
+fn kept_storage_of_the_shared_user_is_given_to_the_pup() {
+    let d = Daemon::start();
+    let src = Source::with("dbxt.legacy", &[TestPup::http("legacy", 8080)]);
+    d.add_source(src.path());
+    d.install("legacy").ok();
+    let id = d.wait_status("legacy", "running")["id"].as_str().unwrap().to_string();
+    d.cli(&["pup", "uninstall", &id]).ok();
+    let storage = d.data_dir.join("pups/storage").join(&id);
+    sh("chown", &["-R", &format!("{PUP_USER}:{PUP_USER}"), &storage.display().to_string()]).ok();
+
+    d.install("legacy").ok();
+    let p = d.wait_status("legacy", "running");
+    assert!(wait_for_page(&Daemon::web_ui_addr(&p)).contains("legacy"));
+    let owner = |path: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).unwrap().uid()
+    };
+    let index = storage.join("www/index.html");
+    assert_eq!(owner(&index), owner(&storage), "files inside belong to the pup's user too");
+    assert_ne!(owner(&storage), owner(std::path::Path::new("/")), "not root's");
+}

@@ -134,6 +134,16 @@ fn upgrade_health_gate_config_hold_and_rollback() {
     let env = read(&d.data_dir.join("pups/config").join(format!("{id}.env")));
     assert_eq!(env, "RPC_PASSWORD=s3cret\nRPC_PORT=22555\n");
 
+    // A kept version that cannot run (its build is gone) is refused: nothing changes.
+    let build = d.data_dir.join("builds").join(format!("{id}.1"));
+    let hidden = build.with_extension("hidden");
+    fs::rename(&build, &hidden).unwrap();
+    let refused = d.cli(&["--yes", "pup", "rollback", "upg"]);
+    assert!(!refused.success() && refused.text().contains("build is incomplete"), "{}", refused.text());
+    let p = d.wait_status("upg", "running");
+    assert_eq!((p["version"].as_str(), p["previousVersion"].as_str()), (Some("1.3.0"), Some("1.1.0")), "{p}");
+    fs::rename(&hidden, &build).unwrap();
+
     // Rollback: back to 1.1.0 and to the storage as it was before this upgrade.
     d.cli(&["--yes", "pup", "rollback", "upg"]).ok();
     let p = d.wait_status("upg", "running");

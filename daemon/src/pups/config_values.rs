@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use dogebox_shared::manifest::{ConfigField, Manifest};
+use dogebox_shared::manifest::{ConfigField, ConfigOption, Manifest};
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -48,6 +48,43 @@ pub fn to_config_string(field: &ConfigField, value: &Value) -> Result<String, Co
         },
     }
     .and_then(|s| check_value(field.name(), s))
+    .and_then(|s| check_allowed(field, s))
+}
+
+/// What dogeboxd never checked: a number within `min`/`max`, a choice among the
+/// field's `options`.
+fn check_allowed(field: &ConfigField, s: String) -> Result<String, ConfigError> {
+    let err = |message: String| ConfigError::Value { field: field.name().to_string(), message };
+    match field.type_str() {
+        "number" | "range" if !s.trim().is_empty() => {
+            let n: f64 = s.trim().parse().map_err(|_| err(format!("expected number, got {s:?}")))?;
+            if let Some(min) = field.min().filter(|m| n < *m) {
+                return Err(err(format!("{s} is below the minimum {min}")));
+            }
+            if let Some(max) = field.max().filter(|m| n > *m) {
+                return Err(err(format!("{s} is above the maximum {max}")));
+            }
+        }
+        "select" | "radio" if !field.options().is_empty() => {
+            let allowed: Vec<String> = field
+                .options()
+                .iter()
+                .map(|o| match o {
+                    ConfigOption::Plain(v) => v.clone(),
+                    ConfigOption::Labeled(l) => match &l.value {
+                        Some(Value::String(v)) => v.clone(),
+                        Some(v) => v.to_string(),
+                        None => String::new(),
+                    },
+                })
+                .collect();
+            if !allowed.contains(&s) {
+                return Err(err(format!("{s:?} is not one of the choices: {}", allowed.join(", "))));
+            }
+        }
+        _ => {}
+    }
+    Ok(s)
 }
 
 /// A value goes into an environment file: no NUL and no other control character
@@ -110,6 +147,9 @@ pub fn migrate(
     for field in fields {
         let name = field.name();
         let value = if let Some(v) = set.get(name) {
+            if require && field.required() && v.trim().is_empty() {
+                return Err(ConfigError::Value { field: name.to_string(), message: "is required; give it a value".into() });
+            }
             Some(to_config_string(field, &Value::String(v.clone()))?)
         } else if let Some(v) = old.get(name) {
             Some(v.clone())
@@ -232,6 +272,26 @@ mod tests {
         assert!(matches!(migrate(&old, &m, &bad, true), Err(ConfigError::Unknown(..))));
         let ctl = [("RPC_PASSWORD".to_string(), "a\u{0}b".to_string())].into();
         assert!(matches!(migrate(&old, &m, &ctl, true), Err(ConfigError::Value { .. })));
+    }
+
+    #[test]
+    fn numbers_stay_in_range_and_choices_among_the_options() {
+        let m = manifest(json!([
+            {"name": "N", "label": "n", "type": "number", "min": 1, "max": 10},
+            {"name": "S", "label": "s", "type": "select", "options": ["a", {"label": "B", "value": "b"}]},
+            {"name": "R", "label": "r", "type": "text", "required": true}
+        ]));
+        let set = |k: &str, v: &str| -> BTreeMap<String, String> {
+            [(k.to_string(), v.to_string()), ("R".to_string(), "x".to_string())].into()
+        };
+        let none = BTreeMap::new();
+        assert!(migrate(&none, &m, &set("N", "10"), true).is_ok());
+        assert!(migrate(&none, &m, &set("N", "11"), true).unwrap_err().to_string().contains("maximum 10"));
+        assert!(migrate(&none, &m, &set("N", "0"), true).unwrap_err().to_string().contains("minimum 1"));
+        assert!(migrate(&none, &m, &set("S", "b"), true).is_ok());
+        assert!(migrate(&none, &m, &set("S", "c"), true).unwrap_err().to_string().contains("a, b"));
+        let empty: BTreeMap<String, String> = [("R".to_string(), " ".to_string())].into();
+        assert!(migrate(&none, &m, &empty, true).unwrap_err().to_string().contains("required"));
     }
 
     #[test]

@@ -405,6 +405,13 @@ impl Pups {
             self.save(rec).map_err(|e| e.to_string())?;
             std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
+        // Storage kept from before (a reinstall, or a pup that ran as the shared user
+        // before pups had their own): everything in it becomes the pup's.
+        let owner = std::fs::symlink_metadata(&dir).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).ok();
+        if owner.is_some_and(|uid| uid != user.uid.as_raw()) {
+            give_tree(&dir, user.uid.as_raw(), user.gid.as_raw())
+                .map_err(|e| format!("giving the kept storage {} to {name}: {e}", dir.display()))?;
+        }
         // lchown: never follow a link someone may have put in place of the folder.
         std::os::unix::fs::lchown(&dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
             .map_err(|e| format!("giving {} to {name}: {e}", dir.display()))?;
@@ -685,6 +692,20 @@ pub fn require_purgeable(rec: &PupRecord) -> Result<(), PupError> {
             &rec.id[..8.min(rec.id.len())]
         )))
     }
+}
+
+/// `lchown` everything below `dir`, never following a link (the pup made them; it
+/// is stopped while this runs).
+fn give_tree(dir: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        std::os::unix::fs::lchown(&path, Some(uid), Some(gid))?;
+        if entry.file_type()?.is_dir() {
+            give_tree(&path, uid, gid)?;
+        }
+    }
+    Ok(())
 }
 
 fn remove_dir_if_exists(dir: &Path) -> Result<(), String> {

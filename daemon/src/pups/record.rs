@@ -171,7 +171,12 @@ impl PupRecord {
             installed_at: self.installed_at,
             held: self.held,
             previous_version: self.previous.as_ref().map(|k| k.generation.version.clone()),
-            upgrading_to: self.upgrade.as_ref().filter(|u| !u.manual_rollback).map(|u| u.to.version.clone()),
+            // Until the switch; after it the record already is the new version.
+            upgrading_to: self
+                .upgrade
+                .as_ref()
+                .filter(|u| !u.manual_rollback && u.to.number != self.generation)
+                .map(|u| u.to.version.clone()),
             manifest: None,
         }
     }

@@ -22,7 +22,7 @@ pub enum SnapshotError {
     #[error("copying {from} to {to} failed: {message}")]
     Copy { from: String, to: String, message: String },
     #[error(
-        "not enough free space for the storage snapshot: it needs {needed}, {free} are free; free some space or upgrade with --no-snapshot"
+        "not enough free space for the storage snapshot: it needs {needed} and 64 MiB to spare, {free} are free; free some space or upgrade with --no-snapshot"
     )]
     NoSpace { needed: String, free: String },
 }

@@ -160,7 +160,8 @@ impl Pups {
         self.set_phase(&mut rec, UpgradePhase::Finishing)?;
         self.failpoint("finish");
         self.finish_upgrade(&mut rec).await?;
-        ctx.step("done", 100, &format!("{} is upgraded from {} to {target} and running", rec.name, from.version));
+        let state = if rec.enabled { "running" } else { "stopped again, as it was before" };
+        ctx.step("done", 100, &format!("{} is upgraded from {} to {target} and {state}", rec.name, from.version));
         Ok(json!({ "pupId": rec.id, "from": from.version, "to": target }))
     }
 
@@ -381,6 +382,10 @@ impl Pups {
             )));
         };
         let current = rec.current();
+        // The kept generation must be whole before anything is stopped: a rollback
+        // that cannot start the old version must leave the current one running.
+        ctx.step("check", 5, &format!("checking the kept version {}", kept.generation.version));
+        self.check_kept(&rec, &kept).await?;
         ctx.step("rollback", 10, &format!("rolling {} back from {} to {}", rec.name, current.version, kept.generation.version));
         rec.upgrade = Some(UpgradeState {
             phase: UpgradePhase::RollingBack,
@@ -394,6 +399,29 @@ impl Pups {
         let note = self.roll_back(&mut rec, true).await?;
         ctx.step("done", 100, &note);
         Ok(json!({ "pupId": rec.id, "from": current.version, "to": kept.generation.version }))
+    }
+
+    /// A kept generation can be gone back to: its unpacked source, its build and (if
+    /// one was taken) its storage snapshot are all still there.
+    pub(crate) async fn check_kept(&self, rec: &PupRecord, kept: &Kept) -> Result<(), PupError> {
+        let mut old = rec.clone();
+        old.apply(&kept.generation);
+        let refuse = |why: String| {
+            failed(format!(
+                "cannot roll {} back to {}: {why}; nothing was changed ({} keeps running). Upgrade to a version from the store instead.",
+                rec.name, kept.generation.version, rec.version
+            ))
+        };
+        let dir = self.cfg.pup_dir_at(&rec.id, kept.generation.number);
+        if !dir.is_dir() {
+            return Err(refuse(format!("its unpacked source {} is missing", dir.display())));
+        }
+        self.runtime.check_built(&self.spec(&old)).await.map_err(|e| refuse(format!("its build is incomplete ({e})")))?;
+        let snap = snapshot::taken(&self.cfg.snapshot_dir(&rec.id, kept.generation.number));
+        if kept.snapshot && !snap.is_dir() {
+            return Err(refuse(format!("its storage snapshot {} is missing", snap.display())));
+        }
+        Ok(())
     }
 
     /// At start-up: finish whatever an upgrade or rollback was doing when the daemon

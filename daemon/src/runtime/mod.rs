@@ -172,6 +172,10 @@ pub trait Runtime: Send + Sync {
         cancel: &Cancel,
     ) -> Result<(), RuntimeError>;
 
+    /// Whether every service's build output (and its `exec`) is still there, so
+    /// `start` can run it: checked before going back to a kept generation.
+    async fn check_built(&self, spec: &PupSpec) -> Result<(), RuntimeError>;
+
     /// Create the pup's network namespace and veth pair with its IP (idempotent).
     async fn create_network(&self, spec: &PupSpec) -> Result<(), RuntimeError>;
 

@@ -33,8 +33,11 @@ pub struct GitListing {
 }
 
 impl GitListing {
+    /// Older than `max_age` since it was last listed, or since a refresh last failed:
+    /// a remote that does not answer is not asked again on every read.
     pub fn is_stale(&self, max_age: Duration) -> bool {
-        match self.listed_at {
+        let last_try = self.listed_at.max(self.refresh_failed_at);
+        match last_try {
             None => true,
             Some(t) => now_ms().saturating_sub(t) > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX),
         }
@@ -202,10 +205,18 @@ fn lock_for(source_id: &str) -> Arc<tokio::sync::Mutex<()>> {
 }
 
 /// List the source again and keep the result; on failure keep the last good
-/// listing, with the reason. Returns what is now cached.
-pub async fn refresh(cfg: &Config, store: &Store, source: &SourceView) -> GitListing {
+/// listing, with the reason. Returns what is now cached. With `max_age`, only when
+/// the cached listing is older than that (checked again once this caller's turn
+/// comes, so readers queued behind one refresh do not each list it again).
+pub async fn refresh(cfg: &Config, store: &Store, source: &SourceView, max_age: Option<Duration>) -> GitListing {
     let lock = lock_for(&source.id);
     let _guard = lock.lock().await;
+    if let Some(age) = max_age {
+        let cached = cached(store, &source.id);
+        if !cached.is_stale(age) {
+            return cached;
+        }
+    }
     let listing = match list(cfg, source).await {
         Ok(fresh) => fresh,
         Err(e) => {

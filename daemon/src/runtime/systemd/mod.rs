@@ -232,7 +232,7 @@ impl SystemdRuntime {
             prop("Environment", env)?,
             // What a service manager passes on of its own (a user manager's bus and
             // folders, its pid, Debian's Nix settings): the pup has no use for them.
-            prop("UnsetEnvironment", MANAGER_ENV.iter().map(|s| s.to_string()).collect::<Vec<_>>())?,
+            prop("UnsetEnvironment", manager_env())?,
             // `true` = ignore a missing file (`EnvironmentFile=-…`): config comes later.
             prop("EnvironmentFiles", vec![(config_env, true)])?,
             prop("WorkingDirectory", path_str(&workdir)?)?,
@@ -270,6 +270,7 @@ impl SystemdRuntime {
                 vec![(proxyd.clone(), vec![proxyd, target], false)],
             )?,
             prop("User", self.cfg.pup_user.as_str())?,
+            prop("UnsetEnvironment", manager_env())?,
             prop("ProtectSystem", "strict")?,
             prop("PrivateTmp", true)?,
             prop("NoNewPrivileges", true)?,
@@ -395,6 +396,15 @@ impl Runtime for SystemdRuntime {
             let output = nix::output_of(&unit.out_link).await?;
             nix::exec_path(&svc.name, &output, &svc.exec).await?;
             tracing::info!(pup = %spec.id, service = %svc.name, output = %output.display(), "built");
+        }
+        Ok(())
+    }
+
+    async fn check_built(&self, spec: &PupSpec) -> Result<(), RuntimeError> {
+        names::check_id(&spec.id)?;
+        for svc in &spec.services {
+            let output = nix::output_of(&spec.build_dir.join(names::build_link(&svc.name))).await?;
+            nix::exec_path(&svc.name, &output, &svc.exec).await?;
         }
         Ok(())
     }
@@ -592,6 +602,10 @@ const MANAGER_ENV: [&str; 9] = [
     "NIX_PROFILES",
     "QT_ACCESSIBILITY",
 ];
+
+fn manager_env() -> Vec<String> {
+    MANAGER_ENV.iter().map(|s| s.to_string()).collect()
+}
 
 /// An argv systemd runs as given: `$` (environment expansion at start) and `%`
 /// (specifiers, when a transient unit's file is read again after a daemon-reload)
