@@ -197,10 +197,7 @@ impl Daemon {
                 if matches!(action, Action::Rollback { .. }) {
                     require_upgradable(rec, "roll back")?;
                     if rec.previous.is_none() {
-                        return Err(ApiError::conflict(format!(
-                            "{} has no earlier version to go back to (one is kept after each upgrade)",
-                            rec.name
-                        )));
+                        return Err(ApiError::conflict(crate::pups::upgrade::nothing_kept(&rec.name)));
                     }
                 }
                 let id = rec.id.clone();

@@ -600,6 +600,12 @@ impl Pups {
         Ok(())
     }
 
+    /// One generation's unpacked source and build folders.
+    fn remove_generation(&self, id: &str, number: u64) -> Result<(), String> {
+        remove_dir_if_exists(&self.cfg.pup_dir_at(id, number))?;
+        remove_dir_if_exists(&self.cfg.build_dir_at(id, number))
+    }
+
     /// Every generation's source and build folders, and every storage snapshot.
     fn remove_generations(&self, rec: &PupRecord) -> Result<(), String> {
         let mut numbers: Vec<u64> = vec![0, rec.generation];
@@ -608,8 +614,7 @@ impl Pups {
         numbers.sort_unstable();
         numbers.dedup();
         for n in numbers {
-            remove_dir_if_exists(&self.cfg.pup_dir_at(&rec.id, n))?;
-            remove_dir_if_exists(&self.cfg.build_dir_at(&rec.id, n))?;
+            self.remove_generation(&rec.id, n)?;
         }
         remove_dir_if_exists(&self.cfg.snapshots_of(&rec.id))
     }

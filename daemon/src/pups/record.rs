@@ -139,6 +139,13 @@ impl PupRecord {
         }
     }
 
+    /// A copy of the record as it is at `generation` (for its folders and units).
+    pub fn at(&self, generation: &Generation) -> PupRecord {
+        let mut rec = self.clone();
+        rec.apply(generation);
+        rec
+    }
+
     /// Make `generation` the one the record describes.
     pub fn apply(&mut self, generation: &Generation) {
         self.generation = generation.number;

@@ -18,7 +18,7 @@ use dogebox_shared::wire::{Installation, SourceView};
 use serde_json::json;
 
 use super::record::{Generation, Kept, PupRecord, UpgradePhase, UpgradeState};
-use super::{Pups, PupError, alloc, config_values, log_tail, remove_dir_if_exists, snapshot};
+use super::{Pups, PupError, alloc, config_values, log_tail, snapshot};
 use crate::jobs::JobCtx;
 use crate::jobs::bus::now_ms;
 use crate::runtime::{Cancel, PupSpec, RuntimeError};
@@ -46,6 +46,11 @@ pub fn require_upgradable(rec: &PupRecord, what: &str) -> Result<(), PupError> {
         )));
     }
     Ok(())
+}
+
+/// Why `pup rollback` has nowhere to go.
+pub fn nothing_kept(name: &str) -> String {
+    format!("{name} has no earlier version to go back to (one is kept after each upgrade)")
 }
 
 fn failed(message: String) -> PupError {
@@ -173,13 +178,12 @@ impl Pups {
         plan: &UpgradePlan,
         cancel: &Cancel,
     ) -> Result<(), PupError> {
-        let mut next = rec.clone();
         let Some(to) = rec.upgrade.as_ref().map(|u| u.to.clone()) else {
             return Err(failed("the upgrade state is missing".into()));
         };
-        next.apply(&to);
+        let mut next = rec.at(&to);
         // A folder of this number can only be a leftover of an earlier crash.
-        self.discard_generation(&next).await;
+        self.discard_generation(&rec.id, to.number).await;
         ctx.step("copy", 15, &format!("fetching {} {}", plan.offer.name, plan.offer.version));
         let dest = self.cfg.pup_dir_at(&rec.id, to.number);
         let manifest = self.fetch_offer(&plan.offer, &dest).await?;
@@ -265,12 +269,10 @@ impl Pups {
     /// the old version is started again if it is enabled; otherwise reconcile does.
     async fn abandon_upgrade(&self, rec: &mut PupRecord, restart: bool) {
         let Some(up) = rec.upgrade.take() else { return };
-        let mut next = rec.clone();
-        next.apply(&up.to);
-        if let Err(e) = self.runtime.stop_builds(&self.spec(&next)).await {
+        if let Err(e) = self.runtime.stop_builds(&self.spec(&rec.at(&up.to))).await {
             tracing::warn!(pup = %rec.id, error = %e, "stopping the new version's build");
         }
-        self.discard_generation(&next).await;
+        self.discard_generation(&rec.id, up.to.number).await;
         if up.phase == UpgradePhase::Snapshotting
             && let Err(e) = snapshot::discard(&self.cfg.snapshot_dir(&rec.id, up.from.number)).await
         {
@@ -281,16 +283,11 @@ impl Pups {
         if let Err(e) = self.publish(rec).await {
             tracing::error!(pup = %rec.id, error = %e, "saving the pup after an abandoned upgrade");
         }
-        if restart && rec.enabled {
-            let spec = self.spec(rec);
-            let started = async {
-                self.runtime.create_network(&spec).await.map_err(|e| e.to_string())?;
-                self.runtime.start(&spec).await.map_err(|e| e.to_string())?;
-                self.wait_running(&spec).await
-            };
-            if let Err(e) = started.await {
-                tracing::error!(pup = %rec.id, error = %e, "starting the old version again");
-            }
+        if restart
+            && rec.enabled
+            && let Err(e) = self.run_units(rec).await
+        {
+            tracing::error!(pup = %rec.id, error = %e, "starting the old version again");
         }
     }
 
@@ -324,8 +321,6 @@ impl Pups {
         {
             tracing::warn!(pup = %rec.id, error = %e, "removing the used snapshot's folder");
         }
-        let mut left = rec.clone();
-        left.apply(&up.to);
         rec.apply(&up.from);
         self.write_config(rec).map_err(|e| failed(format!("writing the config file: {e}")))?;
         if up.manual_rollback {
@@ -334,17 +329,14 @@ impl Pups {
         rec.upgrade = None;
         rec.installation = Installation::Ready;
         self.publish(rec).await?;
-        self.discard_generation(&left).await;
+        self.discard_generation(&rec.id, up.to.number).await;
         let storage_note = match (up.snapshot, restored) {
             (true, true) => "the storage was restored from the snapshot taken before the upgrade",
             (true, false) => "the storage snapshot had already been put back",
             (false, _) => "there was no storage snapshot (--no-snapshot), so the storage is as the new version left it",
         };
         if start && rec.enabled {
-            let spec = self.spec(rec);
-            self.runtime.create_network(&spec).await?;
-            self.runtime.start(&spec).await?;
-            self.wait_running(&spec).await.map_err(|e| {
+            self.run_units(rec).await.map_err(|e| {
                 failed(format!("{} {} was restored but does not run: {e}", rec.name, rec.version))
             })?;
             return Ok(format!("{} {} is running again; {storage_note}.", rec.name, rec.version));
@@ -361,9 +353,7 @@ impl Pups {
         rec.installation = Installation::Ready;
         self.publish(rec).await?;
         if let Some(old) = older.filter(|o| o.generation.number != up.from.number) {
-            let mut gone = rec.clone();
-            gone.apply(&old.generation);
-            self.discard_generation(&gone).await;
+            self.discard_generation(&rec.id, old.generation.number).await;
             if let Err(e) = snapshot::discard(&self.cfg.snapshot_dir(&rec.id, old.generation.number)).await {
                 tracing::warn!(pup = %rec.id, error = %e, "removing an old snapshot");
             }
@@ -376,10 +366,7 @@ impl Pups {
         let mut rec = self.record(id)?;
         require_upgradable(&rec, "roll back")?;
         let Some(kept) = rec.previous.clone() else {
-            return Err(failed(format!(
-                "{} has no earlier version to go back to (one is kept after each upgrade)",
-                rec.name
-            )));
+            return Err(failed(nothing_kept(&rec.name)));
         };
         let current = rec.current();
         // The kept generation must be whole before anything is stopped: a rollback
@@ -404,8 +391,7 @@ impl Pups {
     /// A kept generation can be gone back to: its unpacked source, its build and (if
     /// one was taken) its storage snapshot are all still there.
     pub(crate) async fn check_kept(&self, rec: &PupRecord, kept: &Kept) -> Result<(), PupError> {
-        let mut old = rec.clone();
-        old.apply(&kept.generation);
+        let old = rec.at(&kept.generation);
         let refuse = |why: String| {
             failed(format!(
                 "cannot roll {} back to {}: {why}; nothing was changed ({} keeps running). Upgrade to a version from the store instead.",
@@ -442,12 +428,18 @@ impl Pups {
     }
 
     /// Remove one generation's source and build folders.
-    async fn discard_generation(&self, rec: &PupRecord) {
-        for dir in [self.cfg.pup_dir_at(&rec.id, rec.generation), self.cfg.build_dir_at(&rec.id, rec.generation)] {
-            if let Err(e) = remove_dir_if_exists(&dir) {
-                tracing::warn!(pup = %rec.id, error = %e, "removing a generation");
-            }
+    async fn discard_generation(&self, id: &str, number: u64) {
+        if let Err(e) = self.remove_generation(id, number) {
+            tracing::warn!(pup = %id, error = %e, "removing a generation");
         }
+    }
+
+    /// Bring the record's units up and wait until every service runs.
+    async fn run_units(&self, rec: &PupRecord) -> Result<(), String> {
+        let spec = self.spec(rec);
+        self.runtime.create_network(&spec).await.map_err(|e| e.to_string())?;
+        self.runtime.start(&spec).await.map_err(|e| e.to_string())?;
+        self.wait_running(&spec).await
     }
 
     pub(super) fn write_config(&self, rec: &PupRecord) -> std::io::Result<()> {
