@@ -231,6 +231,24 @@ fn job_json(status: &str, progress: u8, step: &str, error: Option<&str>) -> Valu
     })
 }
 
+/// A daemon that accepts one action and streams its job failing at `step`.
+fn failing_job(progress: u8, step: &str, error: &str) -> Fake {
+    Fake::start(vec![
+        (
+            "POST /v1/actions",
+            vec![json_reply(202, json!({"job": "job-0001"}))],
+        ),
+        (
+            "GET /v1/jobs/job-0001/events",
+            vec![ndjson(&[change(
+                1,
+                "job",
+                job_json("failed", progress, step, Some(error)),
+            )])],
+        ),
+    ])
+}
+
 fn change(seq: u64, kind: &str, update: Value) -> Value {
     json!({"id": "job-0001", "seq": seq, "ts": 1000 + seq, "error": "", "type": kind, "update": update})
 }
@@ -424,20 +442,7 @@ async fn a_broken_stream_is_reconnected() {
 #[tokio::test]
 async fn a_failed_job_exits_1_with_its_error() {
     let error = "nixFileSha256 mismatch: manifest says aa11, file is bb22";
-    let fake = Fake::start(vec![
-        (
-            "POST /v1/actions",
-            vec![json_reply(202, json!({"job": "job-0001"}))],
-        ),
-        (
-            "GET /v1/jobs/job-0001/events",
-            vec![ndjson(&[change(
-                1,
-                "job",
-                job_json("failed", 30, "verify", Some(error)),
-            )])],
-        ),
-    ]);
+    let fake = failing_job(30, "verify", error);
     let out = dogebox(&fake.socket, &["--json", "pup", "install", "hello-web"]).await;
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -736,20 +741,7 @@ async fn upgrade_posts_set_values_and_a_bad_set_is_a_usage_error() {
 #[tokio::test]
 async fn a_failed_upgrade_exits_1_with_the_jobs_error() {
     let error = "the new version did not stay up for 30s (server exited); rolled back to 0.1.0";
-    let fake = Fake::start(vec![
-        (
-            "POST /v1/actions",
-            vec![json_reply(202, json!({"job": "job-0001"}))],
-        ),
-        (
-            "GET /v1/jobs/job-0001/events",
-            vec![ndjson(&[change(
-                1,
-                "job",
-                job_json("failed", 80, "health", Some(error)),
-            )])],
-        ),
-    ]);
+    let fake = failing_job(80, "health", error);
     let out = dogebox(&fake.socket, &["pup", "upgrade", "hello-web"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
